@@ -1,0 +1,9 @@
+#!/usr/bin/env python3
+"""The bulletin's command line: build | check | new. See `python build.py --help`."""
+
+import sys
+
+from bulletin.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The bulletin generator: content -> validated model -> variants -> pages -> output."""

@@ -1,0 +1,153 @@
+"""The command line: parse arguments, call the package, map outcomes to exit status.
+
+Exit status: 0 success; 1 the content has errors (nothing published); 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import jinja2
+
+from bulletin import pipeline, skeleton
+from bulletin.problems import ContentError, Problem
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="build.py",
+        description="Build the experience-sharing bulletin (经验交流简报) into a static site "
+        "in Simplified and Traditional Chinese, with a Whoosh search index.",
+        epilog="Exit status: 0 success; 1 the content has errors (nothing published); "
+        "2 usage error. Errors go to stderr as path:line: message.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    build = commands.add_parser("build", help="build the site (the default command)")
+    _content_option(build)
+    build.add_argument(
+        "--output",
+        type=Path,
+        default=Path("output"),
+        help="where the site is written (default: output/); replaced atomically",
+    )
+    build.add_argument(
+        "--base-url",
+        help="the URL the site is served at, e.g. "
+        "http://intranet/bulletin/ (default: base_url of site.yaml)",
+    )
+
+    check = commands.add_parser("check", help="validate and lint the content; write nothing")
+    _content_option(check)
+    check.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: path:line: message lines on stderr; json: a report on stdout",
+    )
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    new = commands.add_parser("new", help="write a new article skeleton and print its path")
+    new.add_argument(
+        "slug", metavar="SLUG", help="file name: a-z, 0-9 and -, e.g. linying-dangjian"
+    )
+    new.add_argument("--county", required=True, help="the reporting county or district (县区)")
+    new.add_argument("--theme", required=True, help="the theme (主题)")
+    new.add_argument(
+        "--slogan",
+        action="append",
+        default=[],
+        dest="slogans",
+        help="a slogan (提法) quoted in the article; repeat for several",
+    )
+    new.add_argument("--title", help="the title (default: a placeholder to edit)")
+    _content_option(new)
+    return parser
+
+
+def _content_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--content",
+        type=Path,
+        default=Path("content"),
+        help="the content folder (default: content/)",
+    )
+
+
+def report(problems: list[Problem] | tuple[Problem, ...]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    result = pipeline.build(args.content, args.output, base_url=args.base_url)
+    report(result.warnings)
+    print(
+        f"built {result.articles} articles, {result.pages} pages, {result.variants} variants "
+        f"into {args.output} in {result.seconds:.1f} s",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    checked = pipeline.check(args.content)
+    problems = list(checked.problems)
+    failing = [p for p in problems if p.severity == "error" or args.strict]
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "ok": not failing,
+                    "errors": [p.as_dict() for p in problems if p.severity == "error"],
+                    "warnings": [p.as_dict() for p in problems if p.severity == "warning"],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        report(problems)
+        errors = sum(p.severity == "error" for p in problems)
+        print(
+            f"{len(checked.site.articles)} articles checked: {errors} error(s), "
+            f"{len(problems) - errors} warning(s)",
+            file=sys.stderr,
+        )
+    return EXIT_CONTENT if failing else EXIT_OK
+
+
+def run_new(args: argparse.Namespace) -> int:
+    path = skeleton.write_article(
+        args.content, args.slug, args.county, args.theme, args.slogans, args.title
+    )
+    print(path)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    runners = {"build": run_build, "check": run_check, "new": run_new}
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in runners and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "build")  # `build` is the default command
+    args = make_parser().parse_args(argv)
+    try:
+        return runners[args.command](args)
+    except ContentError as exc:
+        report(exc.problems)
+        errors = sum(p.severity == "error" for p in exc.problems)
+        print(f"{errors} error(s): nothing was published", file=sys.stderr)
+        return EXIT_CONTENT
+    except jinja2.TemplateError as exc:
+        where = f"{getattr(exc, 'filename', None) or 'templates'}:{getattr(exc, 'lineno', 0) or 0}"
+        print(f"{where}: template error: {exc}", file=sys.stderr)
+        print("nothing was published", file=sys.stderr)
+        return EXIT_CONTENT
+    except (pipeline.UsageError, skeleton.SkeletonError) as exc:
+        print(f"build.py: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE

@@ -1,0 +1,271 @@
+"""From the source tree to the validated content model, collecting every problem."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import PurePosixPath
+
+from pypinyin import lazy_pinyin
+
+from bulletin.config import SLUG_RE, load_config, load_phrases
+from bulletin.model import Article, Issue, Page, Site
+from bulletin.problems import Problem
+from bulletin.schema import Field, check_fields
+from bulletin.sources import SourceFile, SourceTree, split_front_matter
+
+ARTICLE_FIELDS = {
+    "title": Field("text", required=True),
+    "county": Field("text", required=True),
+    "theme": Field("text", required=True),
+    "slogans": Field("text list", required=True),
+    "date": Field("date", required=True),
+    "city": Field("optional text"),
+    "province": Field("optional text"),
+    "source": Field("optional text"),
+    "author": Field("optional text"),
+    "summary": Field("optional text"),
+    "tags": Field("text list"),
+    "issue": Field("text"),
+    "draft": Field("bool"),
+}
+
+ISSUE_FIELDS = {
+    "title": Field("text", required=True),
+    "date": Field("date", required=True),
+    "articles": Field("text list", required=True),
+    "number": Field("positive int"),
+}
+
+PAGE_FIELDS = {"title": Field("text", required=True)}
+
+#: Folder names of the output that a page slug must not take.
+RESERVED_SLUGS = frozenset(
+    {
+        "articles",
+        "counties",
+        "themes",
+        "slogans",
+        "issues",
+        "archive",
+        "search",
+        "assets",
+        "static",
+        "page",
+        "feed",
+        "api",
+        "_search",
+    }
+)
+
+
+def pinyin_slug(text: str) -> str:
+    """An ASCII slug from Chinese text, e.g. 临颍县 -> lin-ying-xian."""
+    words = lazy_pinyin(text, errors=lambda chars: [c for c in chars])
+    joined = "-".join(w.lower() for w in words)
+    return re.sub(r"[^a-z0-9]+", "-", joined).strip("-")
+
+
+def _slug_problem(source: SourceFile) -> Problem | None:
+    stem = PurePosixPath(source.rel).stem
+    if SLUG_RE.match(stem):
+        return None
+    suggestion = pinyin_slug(stem)
+    hint = f"; rename it, e.g. '{suggestion}.md'" if suggestion else ""
+    return Problem(
+        source.display, 1, f"file name '{stem}' is not a valid slug (a-z, 0-9 and -){hint}"
+    )
+
+
+def _article(source: SourceFile) -> tuple[Article | None, list[Problem]]:
+    problems: list[Problem] = []
+    slug_problem = _slug_problem(source)
+    if slug_problem:
+        problems.append(slug_problem)
+    doc, parse_problems = split_front_matter(source)
+    problems += parse_problems
+    if doc is None:
+        return None, problems
+    values, field_problems = check_fields(doc.front, ARTICLE_FIELDS, source.display, "article")
+    problems += field_problems
+    if problems:
+        return None, problems
+    article = Article(
+        slug=PurePosixPath(source.rel).stem,
+        path=source.display,
+        rel=source.rel,
+        body=doc.body,
+        body_line=doc.body_line,
+        **values,
+    )
+    return article, []
+
+
+def _issue(source: SourceFile) -> tuple[Issue | None, int, list[Problem]]:
+    problems: list[Problem] = []
+    slug_problem = _slug_problem(source)
+    if slug_problem:
+        problems.append(slug_problem)
+    doc, parse_problems = split_front_matter(source)
+    problems += parse_problems
+    if doc is None:
+        return None, 0, problems
+    values, field_problems = check_fields(doc.front, ISSUE_FIELDS, source.display, "issue")
+    problems += field_problems
+    if problems:
+        return None, 0, problems
+    issue = Issue(
+        slug=PurePosixPath(source.rel).stem,
+        path=source.display,
+        title=values["title"],
+        date=values["date"],
+        articles=values["articles"],
+        number=values.get("number"),
+        note=doc.body,
+        note_line=doc.body_line,
+    )
+    return issue, doc.front.key_lines.get("articles", 1), []
+
+
+def _page(source: SourceFile) -> tuple[Page | None, list[Problem]]:
+    problems: list[Problem] = []
+    slug_problem = _slug_problem(source)
+    if slug_problem:
+        problems.append(slug_problem)
+    stem = PurePosixPath(source.rel).stem
+    if stem in RESERVED_SLUGS:
+        problems.append(
+            Problem(source.display, 1, f"page name '{stem}' is taken by the site's own pages")
+        )
+    doc, parse_problems = split_front_matter(source)
+    problems += parse_problems
+    if doc is None:
+        return None, problems
+    values, field_problems = check_fields(doc.front, PAGE_FIELDS, source.display, "page")
+    problems += field_problems
+    if problems:
+        return None, problems
+    return Page(stem, source.display, values["title"], doc.body, doc.body_line), []
+
+
+def _unique(items: list, what: str) -> list[Problem]:
+    """Problems for slugs used by more than one file."""
+    seen: dict[str, str] = {}
+    problems = []
+    for item in items:
+        if item.slug in seen:
+            problems.append(
+                Problem(
+                    item.path, 1, f"duplicate {what} slug '{item.slug}' (also {seen[item.slug]})"
+                )
+            )
+        else:
+            seen[item.slug] = item.path
+    return problems
+
+
+def load_site(tree: SourceTree, content_display: str) -> tuple[Site, list[Problem]]:
+    """Parse and validate all content. The Site holds what could be parsed; any problem
+    of severity "error" means nothing may be published."""
+    config, problems = load_config(tree.site_config, content_display)
+    phrases, phrase_problems = load_phrases(tree.phrases)
+    problems += phrase_problems
+    for stray in tree.stray:
+        problems.append(
+            Problem(
+                stray.display,
+                0,
+                "not a Markdown file: content files end in .md "
+                "(images and attachments go in static/)",
+                "warning",
+            )
+        )
+
+    articles: list[Article] = []
+    for source in tree.articles:
+        article, found = _article(source)
+        problems += found
+        if article is not None:
+            articles.append(article)
+    problems += _unique(articles, "article")
+
+    issues: list[tuple[Issue, int]] = []
+    for source in tree.issues:
+        issue, articles_line, found = _issue(source)
+        problems += found
+        if issue is not None:
+            issues.append((issue, articles_line))
+    problems += _unique([issue for issue, _ in issues], "issue")
+
+    pages: list[Page] = []
+    for source in tree.pages:
+        page, found = _page(source)
+        problems += found
+        if page is not None:
+            pages.append(page)
+    problems += _unique(pages, "page")
+
+    articles, issue_problems = _link_issues(articles, issues)
+    problems += issue_problems
+
+    published = [a for a in articles if not a.draft]
+    published.sort(key=lambda a: (a.date, a.slug), reverse=True)
+    issue_list = sorted((i for i, _ in issues), key=lambda i: (i.date, i.slug), reverse=True)
+    site = Site(
+        config=config,
+        articles=tuple(published),
+        issues=tuple(issue_list),
+        pages=tuple(sorted(pages, key=lambda p: p.slug)),
+        phrases=phrases,
+    )
+    return site, problems
+
+
+def _link_issues(
+    articles: list[Article], issues: list[tuple[Issue, int]]
+) -> tuple[list[Article], list[Problem]]:
+    """Give each article the issue that lists it; check both directions agree.
+
+    An issue's list may name only published articles; a draft listed in an issue is
+    dropped from it silently is *not* done: it is an error, so nothing is hidden.
+    """
+    problems: list[Problem] = []
+    by_slug = {a.slug: a for a in articles}
+    issue_slugs = {issue.slug for issue, _ in issues}
+    listed_in: dict[str, str] = {}
+    for issue, line in issues:
+        for slug in issue.articles:
+            article = by_slug.get(slug)
+            if article is None:
+                problems.append(Problem(issue.path, line, f"issue lists unknown article '{slug}'"))
+            elif article.draft:
+                problems.append(
+                    Problem(issue.path, line, f"issue lists '{slug}', which is a draft")
+                )
+            elif slug in listed_in:
+                problems.append(
+                    Problem(
+                        issue.path,
+                        line,
+                        f"article '{slug}' is already in issue '{listed_in[slug]}'",
+                    )
+                )
+            else:
+                listed_in[slug] = issue.slug
+    linked = []
+    for article in articles:
+        if article.issue and article.issue not in issue_slugs:
+            problems.append(
+                Problem(article.path, 1, f"'issue' names unknown issue '{article.issue}'")
+            )
+        listed = listed_in.get(article.slug, "")
+        if listed and article.issue and article.issue != listed:
+            problems.append(
+                Problem(
+                    article.path,
+                    1,
+                    f"'issue' says '{article.issue}' but issue '{listed}' lists this article",
+                )
+            )
+        linked.append(replace(article, issue=article.issue or listed))
+    return linked, problems

@@ -1,0 +1,79 @@
+"""The content model: frozen, validated, independent of files and pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    slug: str
+    path: str  # as shown to editors
+    rel: str  # relative to the content folder, POSIX
+    title: str
+    county: str
+    theme: str
+    slogans: tuple[str, ...]
+    date: dt.date
+    body: str  # Markdown
+    body_line: int
+    city: str = ""
+    province: str = ""
+    source: str = ""
+    author: str = ""
+    summary: str = ""
+    tags: tuple[str, ...] = ()
+    issue: str = ""  # issue slug, from front matter or from the issue that lists it
+    draft: bool = False
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A bulletin issue (期): its editor's note (编者按) and its articles in order."""
+
+    slug: str
+    path: str
+    title: str
+    date: dt.date
+    articles: tuple[str, ...]  # article slugs, in reading order
+    note: str  # Markdown
+    note_line: int
+    number: int | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    slug: str
+    path: str
+    title: str
+    body: str
+    body_line: int
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str
+    subtitle: str = ""
+    description: str = ""
+    base_url: str = "/"
+    variants: tuple[str, ...] = ("zh-hans", "zh-hant")
+    per_page: int = 20
+    copyright: str = ""
+    # explicit ASCII slugs for taxonomy terms: kind ("counties", "themes", "slogans") ->
+    # sorted (name, slug) pairs
+    slugs: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+    def slug_overrides(self, kind: str) -> dict[str, str]:
+        return dict(dict(self.slugs).get(kind, ()))
+
+
+@dataclass(frozen=True)
+class Site:
+    """All published content, validated and sorted (articles newest first)."""
+
+    config: SiteConfig
+    articles: tuple[Article, ...]
+    issues: tuple[Issue, ...]  # newest first
+    pages: tuple[Page, ...]
+    phrases: tuple[tuple[str, str], ...] = field(default=())  # site phrase dictionary

@@ -1,0 +1,83 @@
+"""Writing the site atomically: build a staging folder beside the output, then swap.
+
+A failed build leaves the previous output untouched. On Linux the swap is one
+``renameat2(RENAME_EXCHANGE)``, so readers (nginx, the search service) never see a
+missing folder; elsewhere two renames. The previous tree is kept beside the output as
+``NAME.previous`` until the next build, so a search service still reading the old index
+can finish its requests.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+AT_FDCWD = -100
+RENAME_EXCHANGE = 2
+
+
+def staging_path(output: Path) -> Path:
+    return output.with_name(f"{output.name}.staging-{os.getpid()}")
+
+
+def previous_path(output: Path) -> Path:
+    return output.with_name(f"{output.name}.previous")
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directories; False where the system cannot."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    libc = ctypes.CDLL(name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+    return result == 0
+
+
+def write_files(root: Path, files: Mapping[str, bytes]) -> None:
+    """Write ``files`` (POSIX relative path -> bytes) below ``root``, in sorted order."""
+    made: set[Path] = set()
+    for rel in sorted(files):
+        path = root / rel
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+        path.write_bytes(files[rel])
+
+
+def copy_files(root: Path, copies: Iterable[tuple[str, Path]]) -> None:
+    for rel, source in sorted(copies):
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def publish(output: Path, fill: Callable[[Path], None]) -> None:
+    """Run ``fill(staging)`` to write the whole site, then swap it in as ``output``."""
+    output = output.absolute()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = staging_path(output)
+    previous = previous_path(output)
+    for leftover in (staging, previous):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    staging.mkdir()
+    try:
+        fill(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if not output.exists():
+        os.rename(staging, output)
+    elif _exchange(staging, output):
+        os.rename(staging, previous)
+    else:
+        os.rename(output, previous)
+        os.rename(staging, output)

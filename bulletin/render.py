@@ -1,0 +1,391 @@
+"""Pages: which pages the site has, and each rendered through Jinja2 into every script.
+
+Every page is rendered once per variant from the same Simplified data and then converted
+as a whole (text and reader-facing attributes), so nothing a reader sees can be missed by
+the conversion. Links are relative, so the output works under any path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup, escape
+
+from bulletin.markup import KEEP_CLOSE, KEEP_OPEN, MarkdownRenderer, Rendered, html_to_text
+from bulletin.model import Article, Issue, Site
+from bulletin.taxonomy import Taxonomies, Term, Year, build_archive, group_counties
+from bulletin.variants import Variant
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+HOME_RECENT = 12
+FEED_ENTRIES = 20
+
+
+def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["cdate"] = chinese_date
+    env.globals["keep"] = keep
+    # interface strings inside JSON must stay readable so the variant converter sees them
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+    return env
+
+
+def keep(text: str) -> Markup:
+    """Mark text that no variant may convert (the switcher's labels, each in its script)."""
+    return Markup(f"{KEEP_OPEN}{escape(text)}{KEEP_CLOSE}")
+
+
+def chinese_date(value: dt.date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+@dataclass(frozen=True)
+class Assets:
+    """CSS and JS with content-hashed names, so hosts can cache them forever."""
+
+    files: dict[str, bytes]  # hashed name -> bytes
+    names: dict[str, str]  # plain name -> hashed name
+
+    @classmethod
+    def load(cls, folder: Path) -> Assets:
+        files, names = {}, {}
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if path.is_file() and not path.name.startswith("."):
+                data = path.read_bytes()
+                digest = hashlib.sha256(data).hexdigest()[:10]
+                hashed = f"{path.stem}.{digest}{path.suffix}"
+                files[hashed] = data
+                names[path.name] = hashed
+        return cls(files, names)
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A page below each variant root: its path (``articles/x/``), template and data."""
+
+    path: str
+    template: str
+    context: dict[str, Any]
+    title: str  # Simplified, for sitemap-like lists
+
+
+@dataclass(frozen=True)
+class Pagination:
+    number: int
+    count: int
+    items: tuple[Any, ...]
+    base: str  # path of page 1, e.g. "counties/lin-ying-xian/"
+
+    def path_of(self, number: int) -> str:
+        return self.base if number == 1 else f"{self.base}page/{number}/"
+
+    @property
+    def previous(self) -> str | None:
+        return self.path_of(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next(self) -> str | None:
+        return self.path_of(self.number + 1) if self.number < self.count else None
+
+
+def paginate(items: tuple[Any, ...], per_page: int, base: str) -> Iterator[Pagination]:
+    count = max(1, math.ceil(len(items) / per_page))
+    for number in range(1, count + 1):
+        chunk = items[(number - 1) * per_page : number * per_page]
+        yield Pagination(number, count, tuple(chunk), base)
+
+
+class SiteRenderer:
+    """Renders the whole site; created once per build with everything it needs."""
+
+    def __init__(
+        self,
+        site: Site,
+        taxonomies: Taxonomies,
+        bodies: Mapping[str, Rendered],
+        variants: Mapping[str, Variant],
+        env: jinja2.Environment,
+        assets: Assets,
+        markdown: MarkdownRenderer,
+    ) -> None:
+        self.site = site
+        self.taxonomies = taxonomies
+        self.bodies = bodies
+        self.variants = variants
+        self.env = env
+        self.assets = assets
+        self.markdown = markdown
+        self.archive = build_archive(site.articles)
+        self.issues_by_slug = {issue.slug: issue for issue in site.issues}
+        self.article_index = {a.slug: i for i, a in enumerate(site.articles)}
+        self.base_url = site.config.base_url
+        self.base_path = urlsplit(self.base_url).path or "/"
+
+    # --- which pages ------------------------------------------------------------------
+
+    def issue_articles(self, issue: Issue) -> tuple[Article, ...]:
+        """The issue's listed articles in order, then any that name it themselves."""
+        by_slug = {a.slug: a for a in self.site.articles}
+        listed = [by_slug[s] for s in issue.articles if s in by_slug]
+        extra = sorted(
+            (
+                a
+                for a in self.site.articles
+                if a.issue == issue.slug and a.slug not in issue.articles
+            ),
+            key=lambda a: (a.date, a.slug),
+        )
+        return tuple(listed + extra)
+
+    def page_specs(self) -> Iterator[PageSpec]:
+        site = self.site
+        per_page = site.config.per_page
+        latest = site.issues[0] if site.issues else None
+        yield PageSpec(
+            "",
+            "home.html",
+            {
+                "latest_issue": latest,
+                "latest_articles": self.issue_articles(latest) if latest else (),
+                "latest_note": self._note(latest, "") if latest else "",
+                "recent": site.articles[:HOME_RECENT],
+            },
+            site.config.title,
+        )
+        for article in site.articles:
+            yield self.article_spec(article)
+        for kind, template in (
+            ("counties", "term.html"),
+            ("themes", "term.html"),
+            ("slogans", "slogan.html"),
+        ):
+            terms = self.taxonomies.of_kind(kind)
+            yield PageSpec(
+                f"{kind}/",
+                f"{kind}_index.html",
+                {
+                    "terms": terms,
+                    "groups": group_counties(terms) if kind == "counties" else (),
+                },
+                kind,
+            )
+            for term in terms:
+                for pagination in paginate(term.articles, per_page, term.path):
+                    yield PageSpec(
+                        pagination.path_of(pagination.number),
+                        template,
+                        {
+                            "term": term,
+                            "pagination": pagination,
+                            "counties": self._slogan_counties(term) if kind == "slogans" else (),
+                        },
+                        term.name,
+                    )
+        for pagination in paginate(site.issues, per_page, "issues/"):
+            yield PageSpec(
+                pagination.path_of(pagination.number),
+                "issues_index.html",
+                {"pagination": pagination},
+                "issues",
+            )
+        for issue in site.issues:
+            yield PageSpec(
+                f"issues/{issue.slug}/",
+                "issue.html",
+                {
+                    "issue": issue,
+                    "note": self._note(issue, "../../"),
+                    "articles": self.issue_articles(issue),
+                },
+                issue.title,
+            )
+        yield PageSpec("archive/", "archive_index.html", {"years": self.archive}, "archive")
+        for year in self.archive:
+            yield from self._archive_specs(year, per_page)
+        for page in site.pages:
+            body = self.markdown.render(page.body, f"pages/{page.slug}.md", "../")
+            yield PageSpec(
+                f"{page.slug}/", "page.html", {"page": page, "body": body.html}, page.title
+            )
+        yield PageSpec("search/", "search.html", {}, "search")
+
+    def article_spec(self, article: Article) -> PageSpec:
+        index = self.article_index[article.slug]
+        articles = self.site.articles
+        issue = self.issues_by_slug.get(article.issue)
+        return PageSpec(
+            f"articles/{article.slug}/",
+            "article.html",
+            {
+                "article": article,
+                "body": self.bodies[article.slug].html,
+                "issue": issue,
+                "older": articles[index + 1] if index + 1 < len(articles) else None,
+                "newer": articles[index - 1] if index > 0 else None,
+            },
+            article.title,
+        )
+
+    def _archive_specs(self, year: Year, per_page: int) -> Iterator[PageSpec]:
+        yield PageSpec(year.path, "archive_year.html", {"year": year}, str(year.year))
+        for month in year.months:
+            for pagination in paginate(month.articles, per_page, month.path):
+                yield PageSpec(
+                    pagination.path_of(pagination.number),
+                    "archive_month.html",
+                    {"month": month, "pagination": pagination},
+                    f"{month.year}-{month.month}",
+                )
+
+    def _slogan_counties(self, term: Term) -> tuple[Term, ...]:
+        names = sorted({a.county for a in term.articles})
+        counties = (self.taxonomies.term("counties", name) for name in names)
+        return tuple(sorted(counties, key=lambda t: t.slug))
+
+    def _note(self, issue: Issue, root: str) -> str:
+        return self.markdown.render(issue.note, f"issues/{issue.slug}.md", root).html
+
+    def summary(self, article: Article) -> str:
+        if article.summary:
+            return article.summary
+        text = self.bodies[article.slug].first_paragraph
+        return text if len(text) <= 120 else text[:118] + "……"
+
+    # --- rendering --------------------------------------------------------------------
+
+    def common(self, variant: Variant, path: str, absolute: bool = False) -> dict[str, Any]:
+        """What every page template gets. ``absolute``: links start from the base path
+        (for 404.html, which is served at any URL)."""
+        if absolute:
+            root = self.base_path
+            vroot = f"{root}{variant.name}/"
+        else:
+            vroot = "../" * path.count("/")
+            root = vroot + "../"
+        return {
+            "site": self.site.config,
+            "variant": variant,
+            "variants": list(self.variants.values()),
+            "path": path,
+            "vroot": vroot,
+            "root": root,
+            "canonical": f"{self.base_url}{variant.name}/{path}",
+            "base_url": self.base_url,
+            "asset": lambda name: f"{root}assets/{self.assets.names[name]}",
+            "tax": self.taxonomies,
+            "summary": self.summary,
+            "issues_by_slug": self.issues_by_slug,
+            "has_pages": [(p.slug, p.title) for p in self.site.pages],
+        }
+
+    def render_spec(self, spec: PageSpec, variant: Variant) -> bytes:
+        template = self.env.get_template(spec.template)
+        html = template.render(**self.common(variant, spec.path), **spec.context)
+        return variant.html(html).encode("utf-8")
+
+    def render_variant_pages(self, variant: Variant) -> Iterator[tuple[str, bytes]]:
+        for spec in self.page_specs():
+            yield f"{variant.name}/{spec.path}index.html", self.render_spec(spec, variant)
+        yield f"{variant.name}/feed.xml", self.render_feed(variant)
+
+    def render_feed(self, variant: Variant) -> bytes:
+        entries = self.site.articles[:FEED_ENTRIES]
+        updated = max((a.date for a in entries), default=dt.date(2000, 1, 1))
+        xml = self.env.get_template("feed.xml").render(
+            site=self.site.config,
+            variant=variant,
+            base_url=self.base_url,
+            entries=entries,
+            updated=updated,
+            summary=self.summary,
+            feed_url=f"{self.base_url}{variant.name}/feed.xml",
+        )
+        return variant.html(xml).encode("utf-8")
+
+    def render_root_pages(self) -> Iterator[tuple[str, bytes]]:
+        first = next(iter(self.variants.values()))
+        chooser = self.env.get_template("chooser.html").render(
+            site=self.site.config,
+            variants=list(self.variants.values()),
+            default=first,
+            root="",
+            asset=lambda name: f"assets/{self.assets.names[name]}",
+        )
+        yield "index.html", first.html(chooser).encode("utf-8")
+        not_found = self.env.get_template("404.html").render(
+            **self.common(first, "", absolute=True)
+        )
+        yield "404.html", first.html(not_found).encode("utf-8")
+        yield (
+            "robots.txt",
+            (f"User-agent: *\nAllow: /\nSitemap: {self.base_url}sitemap.xml\n").encode(),
+        )
+        yield "sitemap.xml", self.render_sitemap()
+
+    def render_sitemap(self) -> bytes:
+        paths = [spec.path for spec in self.page_specs()]
+        xml = self.env.get_template("sitemap.xml").render(
+            base_url=self.base_url,
+            paths=paths,
+            variants=list(self.variants.values()),
+        )
+        return xml.encode("utf-8")
+
+
+def search_documents(
+    site: Site,
+    bodies: Mapping[str, Rendered],
+    variants: Mapping[str, Variant],
+    issues_by_slug: Mapping[str, Issue],
+) -> Iterator[dict[str, Any]]:
+    """What the search index gets for each published article (the search contract)."""
+    for article in site.articles:
+        issue = issues_by_slug.get(article.issue)
+        display = {
+            name: {
+                "title": variant.text(article.title),
+                "county": variant.text(article.county),
+                "theme": variant.text(article.theme),
+            }
+            for name, variant in variants.items()
+        }
+        yield {
+            "slug": article.slug,
+            "title": html_to_text(article.title),
+            "body": bodies[article.slug].text,
+            "county": article.county,
+            "theme": article.theme,
+            "city": article.city,
+            "province": article.province,
+            "slogans": list(article.slogans),
+            "tags": list(article.tags),
+            "date": article.date.isoformat(),
+            "issue": article.issue,
+            "issue_title": html_to_text(issue.title) if issue else "",
+            "display": display,
+        }
+
+
+def search_meta(site: Site, base_path: str, has_phrases: bool) -> dict[str, Any]:
+    """What the search service needs to know of the site (written to _search/meta.json)."""
+    return {
+        "variants": list(site.config.variants),
+        "default_variant": site.config.variants[0],
+        "base_path": base_path,
+        "phrases": "phrases.txt" if has_phrases else None,
+    }

@@ -1,0 +1,58 @@
+"""``build.py new``: a valid article skeleton for editors to fill in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import yaml
+
+from bulletin.config import SLUG_RE
+from bulletin.content import pinyin_slug
+
+
+class SkeletonError(Exception):
+    """The article cannot be written (bad or taken slug)."""
+
+
+def write_article(
+    content: Path,
+    slug: str,
+    county: str,
+    theme: str,
+    slogans: list[str],
+    title: str | None = None,
+    today: dt.date | None = None,
+) -> Path:
+    if not SLUG_RE.match(slug):
+        hint = pinyin_slug(slug)
+        suggestion = f"; e.g. {hint}" if hint and hint != slug else ""
+        raise SkeletonError(f"slug {slug!r} must use only a-z, 0-9 and -{suggestion}")
+    articles = content / "articles"
+    taken = sorted(articles.rglob(f"{slug}.md")) if articles.is_dir() else []
+    if taken:
+        raise SkeletonError(f"slug '{slug}' is taken by {taken[0]}")
+    date = today or dt.date.today()
+    front = {
+        "title": title or f"{county}：（请填写标题）",
+        "county": county,
+        "theme": theme,
+        "slogans": list(dict.fromkeys(slogans)),
+        "date": date.isoformat(),
+        "summary": "",
+        "draft": False,
+    }
+    quoted = "、".join(f"“{s}”" for s in slogans)
+    origin = f"，写明{quoted}的由来" if quoted else ""
+    lead = f"（导语：概述{county}的做法与成效{origin}。）"
+    body = (
+        f"{lead}\n\n"
+        "## 一、主要做法\n\n（写明具体措施、时间和数字。）\n\n"
+        "## 二、取得成效\n\n（用数字说明成效。）\n"
+    )
+    text = "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---\n\n" + body
+    path = articles / str(date.year) / f"{slug}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("x", encoding="utf-8") as handle:
+        handle.write(text)
+    return path

@@ -1,0 +1,211 @@
+"""Reading the content folder: bytes in, text and front matter out, with line numbers.
+
+This is the only module that reads content from disk; everything after it works on the
+:class:`SourceTree` it returns.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bulletin.problems import Problem
+
+CONTENT_FOLDERS = ("articles", "issues", "pages")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file of the content folder, as bytes."""
+
+    rel: str  # POSIX path relative to the content folder, e.g. "articles/2016/x.md"
+    display: str  # the path as shown to the editor, e.g. "content/articles/2016/x.md"
+    data: bytes
+
+
+@dataclass(frozen=True)
+class StaticFile:
+    rel: str  # relative to content/static/, POSIX
+    path: Path
+
+
+@dataclass(frozen=True)
+class SourceTree:
+    """Everything the build reads, sorted by path."""
+
+    root: Path
+    site_config: SourceFile | None
+    phrases: SourceFile | None
+    articles: tuple[SourceFile, ...]
+    issues: tuple[SourceFile, ...]
+    pages: tuple[SourceFile, ...]
+    static: tuple[StaticFile, ...]
+    stray: tuple[SourceFile, ...]  # files in content folders that are not Markdown
+
+
+def _display(root: Path, rel: str) -> str:
+    return os.path.join(str(root), *rel.split("/"))
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """Files below ``folder`` in a stable order, skipping hidden files and folders."""
+    if not folder.is_dir():
+        return
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith(".") and not name.endswith("~"):
+                yield Path(dirpath) / name
+
+
+def _read(root: Path, path: Path) -> SourceFile:
+    rel = path.relative_to(root).as_posix()
+    return SourceFile(rel=rel, display=_display(root, rel), data=path.read_bytes())
+
+
+def read_tree(root: Path) -> SourceTree:
+    """Read every content file under ``root``. Missing optional parts are empty."""
+    config_path = root / "site.yaml"
+    phrases_path = root / "phrases.txt"
+    folders: dict[str, list[SourceFile]] = {name: [] for name in CONTENT_FOLDERS}
+    stray: list[SourceFile] = []
+    for name in CONTENT_FOLDERS:
+        for path in _walk(root / name):
+            source = _read(root, path)
+            (folders[name] if path.suffix == ".md" else stray).append(source)
+    static_root = root / "static"
+    static = tuple(
+        StaticFile(rel=path.relative_to(static_root).as_posix(), path=path)
+        for path in _walk(static_root)
+    )
+    return SourceTree(
+        root=root,
+        site_config=_read(root, config_path) if config_path.is_file() else None,
+        phrases=_read(root, phrases_path) if phrases_path.is_file() else None,
+        articles=tuple(folders["articles"]),
+        issues=tuple(folders["issues"]),
+        pages=tuple(folders["pages"]),
+        static=static,
+        stray=tuple(stray),
+    )
+
+
+# --- decoding -------------------------------------------------------------------------
+
+
+def decode(source: SourceFile) -> tuple[str | None, list[Problem]]:
+    """UTF-8 text with LF line ends; a BOM and CRLF are accepted."""
+    data = source.data
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        hint = ""
+        try:
+            data.decode("gb18030")
+            hint = " (it looks like GBK/GB18030: save the file as UTF-8)"
+        except UnicodeDecodeError:
+            pass
+        return None, [Problem(source.display, line, f"file is not valid UTF-8{hint}")]
+    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+
+
+# --- YAML with line numbers -----------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that keeps dates as strings (so a bad date is our message, not a crash)
+    and refuses duplicate keys."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class YamlDoc:
+    """A parsed YAML mapping with the line of each top-level key."""
+
+    values: dict[str, Any]
+    key_lines: dict[str, int]
+    start_line: int  # line of the document's first line in the file
+
+
+def parse_yaml(text: str, display: str, first_line: int) -> tuple[YamlDoc | None, list[Problem]]:
+    """Parse a YAML mapping; ``first_line`` is the file line of ``text``'s first line."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        return None, [_yaml_problem(exc, display, first_line)]
+    if node is None:
+        return YamlDoc({}, {}, first_line), []
+    if not isinstance(node, yaml.MappingNode):
+        line = first_line + node.start_mark.line
+        return None, [Problem(display, line, "expected a mapping of keys to values")]
+    problems: list[Problem] = []
+    key_lines: dict[str, int] = {}
+    for key_node, _ in node.value:
+        key = str(key_node.value)
+        line = first_line + key_node.start_mark.line
+        if key in key_lines:
+            problems.append(Problem(display, line, f"duplicate key '{key}'"))
+        key_lines.setdefault(key, line)
+    try:
+        values = _Loader(text).get_single_data()
+    except yaml.YAMLError as exc:
+        return None, [*problems, _yaml_problem(exc, display, first_line)]
+    return YamlDoc(dict(values), key_lines, first_line), problems
+
+
+def _yaml_problem(exc: yaml.YAMLError, display: str, first_line: int) -> Problem:
+    """Point at where the broken construct starts (an unclosed quote: the quote's line)."""
+    mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+    line = first_line + (mark.line if mark is not None else 0)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    return Problem(display, line, message)
+
+
+# --- front matter ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Document:
+    """A Markdown file split into its front matter and body."""
+
+    source: SourceFile
+    front: YamlDoc
+    body: str
+    body_line: int  # file line of the body's first line
+
+
+def split_front_matter(source: SourceFile) -> tuple[Document | None, list[Problem]]:
+    text, problems = decode(source)
+    if text is None:
+        return None, problems
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return None, [
+            Problem(source.display, 1, "no front matter: the file must start with a '---' line")
+        ]
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            end = index
+            break
+    else:
+        return None, [Problem(source.display, 1, "front matter is not closed by a '---' line")]
+    front, problems = parse_yaml("\n".join(lines[1:end]), source.display, first_line=2)
+    if front is None:
+        return None, problems
+    body = "\n".join(lines[end + 1 :])
+    return Document(source, front, body, body_line=end + 2), problems
