@@ -1,0 +1,228 @@
+"""Text analysis shared by indexing and querying: normalisation and character n-grams.
+
+Why not words: an index built on word segmentation (jieba, charabia) misses text a page
+plainly contains, because the query's segmentation differs from the text's. Here every
+non-space character is a *unit*; a field is indexed as overlapping bigrams of units
+(for phrase matching) and, in a separate field, as single units (so one character finds
+too). A query string of n >= 2 units becomes the phrase of its n-1 bigrams at
+consecutive positions, which matches exactly the texts that contain the string.
+
+Units form *runs*: a line of text. Between runs (a newline, one slogan and the next)
+the position jumps, so no bigram and no phrase spans two runs. Spaces inside a line
+collapse to one space unit, so a quoted ``"web 2.0"`` matches ``web  2.0``.
+
+Normalisation is per character and so context-free: NFKC, lower case, then OpenCC
+``t2s`` of the single character, then a fold of script variants into one class (着/著,
+里/裡/裏, 卫/衞...). Context-free matters: normalising a substring gives the
+substring of the normalised text, which a phrase-level conversion does not guarantee.
+The fold covers characters OpenCC only produces in context (``s2tw`` writes 着 as 著
+in 着力, which single-character ``t2s`` leaves as 著); its cost is that a Simplified
+query for 着 also finds 著.
+"""
+
+from __future__ import annotations
+
+import itertools
+import unicodedata
+from collections.abc import Iterable, Iterator
+
+from search.scripts import VARIANT_CONFIGS, make_normaliser
+
+#: Code point ranges whose single-character conversions build the fold table.
+_CJK_RANGES: tuple[tuple[int, int], ...] = (
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x2A6DF),
+    (0x2F800, 0x2FA1F),
+)
+
+#: OpenCC configs (besides the site's own variants) whose single-character output is
+#: folded together with the input.
+_FOLD_CONFIGS: tuple[str, ...] = ("s2t", "t2s", "tw2s", "hk2s", "s2tw", "s2hk")
+
+#: Characters that end a run (a line) rather than separate units within it.
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+#: A unit that stands for a run of horizontal white space.
+SPACE = " "
+
+
+def _fold_table() -> dict[int, str]:
+    """Code point -> representative of its script-variant class (min code point)."""
+    import opencc
+
+    chars = [chr(cp) for lo, hi in _CJK_RANGES for cp in range(lo, hi + 1)]
+    joined = "\n".join(chars)
+    parent: dict[str, str] = {}
+
+    def find(c: str) -> str:
+        root = c
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(c, c) != root:
+            parent[c], c = root, parent[c]
+        return root
+
+    def union(a: str, b: str) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            if rb < ra:
+                ra, rb = rb, ra
+            parent[rb] = ra
+
+    configs = set(_FOLD_CONFIGS) | {c for c in VARIANT_CONFIGS.values() if c}
+    for name in sorted(configs):
+        converted = opencc.OpenCC(f"{name}.json").convert(joined).split("\n")
+        if len(converted) != len(chars):
+            continue
+        for src, dst in zip(chars, converted, strict=True):
+            if len(dst) == 1 and dst != src:
+                union(src, dst)
+    return {ord(c): find(c) for c in parent if find(c) != c}
+
+
+def _with_pairs(fold: dict[int, str], pairs: Iterable[tuple[str, str]]) -> dict[int, str]:
+    """``fold`` with the classes of each pair's characters joined."""
+    fold = dict(fold)
+    for a, b in pairs:
+        if len(a) != 1 or len(b) != 1:
+            continue
+        ra, rb = fold.get(ord(a), a), fold.get(ord(b), b)
+        if ra == rb:
+            continue
+        keep, drop = min(ra, rb), max(ra, rb)
+        for cp, rep in list(fold.items()):
+            if rep == drop:
+                fold[cp] = keep
+        fold[ord(drop)] = keep
+    return fold
+
+
+class _CharTable(dict[int, str]):
+    """``str.translate`` table filled lazily: code point -> normalised string."""
+
+    def __init__(self, fold: dict[int, str], t2s: object) -> None:
+        super().__init__()
+        self._fold = fold
+        self._t2s = t2s
+        #: characters whose normalised form is not exactly one character
+        self.irregular: set[str] = set()
+
+    def __missing__(self, cp: int) -> str:
+        char = chr(cp)
+        out = []
+        for c in unicodedata.normalize("NFKC", char).lower():
+            if c in _LINE_BREAKS:
+                out.append("\n")
+            elif c.isspace():
+                out.append(SPACE)
+            elif ord(c) in self._fold:
+                out.append(self._fold[ord(c)])
+            elif ord(c) >= 0x2E80:
+                simple = self._t2s.convert(c)  # type: ignore[attr-defined]
+                out.append(self._fold.get(ord(simple), simple) if len(simple) == 1 else c)
+            else:
+                out.append(c)
+        result = "".join(out)
+        if len(result) != 1:
+            self.irregular.add(char)
+        self[cp] = result
+        return result
+
+
+class Normaliser:
+    """Per-character NFKC + lower case + t2s + variant fold, with offsets back.
+
+    Build one per process (the fold table takes a fraction of a second) and share it:
+    it is safe across threads (the lazy table only ever gains identical entries).
+    """
+
+    def __init__(
+        self, extra_pairs: Iterable[tuple[str, str]] = (), base: Normaliser | None = None
+    ) -> None:
+        """``base``: a normaliser whose fold table to start from (saves rebuilding it)."""
+        self.extra_pairs: tuple[tuple[str, str], ...] = tuple(sorted(set(extra_pairs)))
+        self._base_fold = base._base_fold if base is not None else _fold_table()
+        fold = _with_pairs(self._base_fold, self.extra_pairs)
+        self._table = _CharTable(fold, make_normaliser())
+
+    def normalise(self, text: str) -> str:
+        return text.translate(self._table)
+
+    def normalise_with_offsets(self, text: str) -> tuple[str, list[int] | None]:
+        """The normalised text and, unless it is the identity, a list mapping each
+        normalised character's index to the index of the original character."""
+        out = text.translate(self._table)
+        irregular = self._table.irregular
+        if len(out) == len(text) and (not irregular or irregular.isdisjoint(text)):
+            return out, None
+        offsets: list[int] = []
+        table = self._table
+        for i, char in enumerate(text):
+            offsets.extend([i] * len(table[ord(char)]))
+        return out, offsets
+
+
+#: One unit of normalised text: (text, position, start, end), the span in the original.
+Unit = tuple[str, int, int, int]
+
+
+def iter_runs(norm: str, offsets: list[int] | None, length: int) -> Iterator[list[Unit]]:
+    """Split normalised text into runs (lines) of units, with gapped positions.
+
+    Positions are consecutive inside a run and jump by two between runs, so that
+    neither a bigram nor a phrase of bigrams can join two runs.
+    """
+    pos = 0
+    line_start = 0
+    for line in norm.split("\n"):
+        begin = line_start
+        line_start += len(line) + 1
+        if offsets is None and SPACE not in line:
+            if line:
+                yield [(c, pos + i, begin + i, begin + i + 1) for i, c in enumerate(line)]
+                pos += len(line) + 1
+            continue
+        run: list[Unit] = []
+        space_at = -1
+        for i, char in enumerate(line, begin):
+            if char == SPACE:
+                if run and space_at < 0:
+                    space_at = i
+                continue
+            if space_at >= 0:
+                run.append(
+                    (SPACE, pos, _orig(offsets, space_at), _orig_end(offsets, space_at, length))
+                )
+                pos += 1
+                space_at = -1
+            run.append((char, pos, _orig(offsets, i), _orig_end(offsets, i, length)))
+            pos += 1
+        if run:
+            yield run
+            pos += 1
+
+
+def _orig(offsets: list[int] | None, i: int) -> int:
+    return offsets[i] if offsets is not None else i
+
+
+def _orig_end(offsets: list[int] | None, i: int, length: int) -> int:
+    if offsets is None:
+        return i + 1
+    return offsets[i + 1] if i + 1 < len(offsets) else length
+
+
+def bigrams(run: list[Unit]) -> Iterator[Unit]:
+    for a, b in itertools.pairwise(run):
+        yield (a[0] + b[0], a[1], a[2], b[3])
+
+
+def literal_units(normaliser: Normaliser, literal: str) -> list[str]:
+    """The units of a query literal: one run (line breaks and spaces collapse)."""
+    norm = normaliser.normalise(literal).replace("\n", SPACE)
+    units: list[str] = []
+    for run in iter_runs(norm, None, len(norm)):
+        units.extend(u[0] for u in run)
+    return units

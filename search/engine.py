@@ -1,0 +1,536 @@
+"""Everything that touches Whoosh: analyzers, schema, writing, live index, searching.
+
+The rest of the package speaks in plain Python (query AST, dicts of stored fields), so
+this module is the one to replace if Whoosh is.
+
+Whoosh pickles the analyzer objects into the index's TOC, so the analyzer classes live
+here, importable as ``search.engine.BigramAnalyzer`` / ``UnigramAnalyzer``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import collectors, fields, index, query, scoring, sorting
+from whoosh.analysis import Composable, Token
+from whoosh.filedb.filestore import FileStorage
+
+from search.analysis import SPACE, Normaliser, Unit, bigrams, iter_runs, literal_units
+
+#: Text fields searched for a literal, with their BM25F weights (title, slogans above body).
+TEXT_FIELDS: dict[str, float] = {"title": 4.0, "slogans": 3.0, "body": 1.0}
+#: The unigram field: title, slogans and body, for one-character literals.
+CHARS_FIELD = "chars"
+#: Keyword fields a filter can name, and the facets counted.
+KEYWORD_FIELDS: tuple[str, ...] = ("county", "theme", "slogan", "year", "tag", "issue")
+FACET_FIELDS: tuple[str, ...] = ("county", "theme")
+INDEX_NAME = "MAIN"
+
+
+# --------------------------------------------------------------------------- analyzers
+
+
+class _NgramAnalyzer(Composable):
+    """Base of the two analyzers.
+
+    The normaliser is not pickled (it holds an OpenCC object); it is rebuilt lazily from
+    ``extra_pairs``, which are pickled, so an index carries its own normalisation.
+    """
+
+    def __init__(self, extra_pairs: Iterable[tuple[str, str]] = ()) -> None:
+        self.extra_pairs: tuple[tuple[str, str], ...] = tuple(sorted(set(extra_pairs)))
+        self._normaliser: Normaliser | None = None
+
+    @property
+    def normaliser(self) -> Normaliser:
+        if self._normaliser is None:
+            self._normaliser = Normaliser(self.extra_pairs)
+        return self._normaliser
+
+    def use(self, normaliser: Normaliser) -> None:
+        """Share an already-built normaliser (built with the same extra pairs)."""
+        self._normaliser = normaliser
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"extra_pairs": self.extra_pairs}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.extra_pairs = tuple(tuple(p) for p in state.get("extra_pairs", ()))  # type: ignore[misc]
+        self._normaliser = None
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.extra_pairs == other.extra_pairs  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.extra_pairs))
+
+    def units(self, value: str) -> Iterator[Unit]:
+        raise NotImplementedError
+
+    def __call__(  # Whoosh's analyzer signature
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for text, pos, start, end in self.units(value):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = text
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
+class BigramAnalyzer(_NgramAnalyzer):
+    """Overlapping bigrams of units: any string of >= 2 units is a phrase of them."""
+
+    def units(self, value: str) -> Iterator[Unit]:
+        norm, offsets = self.normaliser.normalise_with_offsets(value)
+        for run in iter_runs(norm, offsets, len(value)):
+            yield from bigrams(run)
+
+
+class UnigramAnalyzer(_NgramAnalyzer):
+    """Single units (spaces left out), so that one character finds too."""
+
+    def units(self, value: str) -> Iterator[Unit]:
+        norm, offsets = self.normaliser.normalise_with_offsets(value)
+        for run in iter_runs(norm, offsets, len(value)):
+            for unit in run:
+                if unit[0] != SPACE:
+                    yield unit
+
+
+def make_schema(extra_pairs: Iterable[tuple[str, str]] = ()) -> fields.Schema:
+    pairs = tuple(sorted(set(extra_pairs)))
+    bigram = BigramAnalyzer(pairs)
+    text_fields = {
+        name: fields.TEXT(
+            analyzer=bigram,
+            phrase=True,
+            stored=name in ("title", "body"),
+            field_boost=boost,
+        )
+        for name, boost in TEXT_FIELDS.items()
+    }
+    return fields.Schema(
+        slug=fields.ID(stored=True, unique=True),
+        chars=fields.TEXT(analyzer=UnigramAnalyzer(pairs), phrase=False),
+        county=fields.ID(stored=True, sortable=True),
+        theme=fields.ID(stored=True, sortable=True),
+        slogan=fields.KEYWORD(commas=True, lowercase=False, scorable=False),
+        tag=fields.KEYWORD(commas=True, lowercase=False, scorable=False),
+        year=fields.ID(),
+        issue=fields.ID(stored=True),
+        date=fields.ID(stored=True, sortable=True),
+        display=fields.STORED(),
+        **text_fields,
+    )
+
+
+def schema_normaliser(schema: fields.Schema) -> Normaliser:
+    analyzer = schema["body"].analyzer
+    assert isinstance(analyzer, _NgramAnalyzer)
+    return analyzer.normaliser
+
+
+def share_normaliser(schema: fields.Schema, normaliser: Normaliser) -> None:
+    """Make every analyzer of ``schema`` use ``normaliser`` (one fold table per process)."""
+    for name in (*TEXT_FIELDS, CHARS_FIELD):
+        analyzer = schema[name].analyzer
+        if isinstance(analyzer, _NgramAnalyzer) and analyzer.extra_pairs == normaliser.extra_pairs:
+            analyzer.use(normaliser)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_documents(
+    index_dir: Path,
+    rows: Iterable[dict[str, Any]],
+    extra_pairs: Iterable[tuple[str, str]],
+    normaliser: Normaliser | None = None,
+    procs: int = 1,
+    limitmb: int = 256,
+) -> None:
+    """Create a fresh index in ``index_dir`` from rows of field values."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    schema = make_schema(extra_pairs)
+    if normaliser is not None:
+        share_normaliser(schema, normaliser)
+    ix = index.create_in(str(index_dir), schema, indexname=INDEX_NAME)
+    if procs > 1:
+        writer = ix.writer(procs=procs, limitmb=limitmb, multisegment=True)
+    else:
+        writer = ix.writer(limitmb=limitmb)
+    try:
+        for row in rows:
+            writer.add_document(**row)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    ix.close()
+
+
+# --------------------------------------------------------------------------- queries
+
+#: The engine's query AST, built by :mod:`search.query`.
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A string the text must contain verbatim (after normalisation)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """A keyword field equal to a value (county, theme, slogan, year...)."""
+
+    field: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """At least one of the clauses (``a OR b``)."""
+
+    clauses: tuple[Literal | Filter, ...]
+
+
+Clause = Literal | Filter | AnyOf
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    must: tuple[Clause, ...] = ()
+    must_not: tuple[Clause, ...] = ()
+
+    def literals(self) -> list[str]:
+        """The positive literals, for highlighting."""
+        out: list[str] = []
+        for clause in self.must:
+            items = clause.clauses if isinstance(clause, AnyOf) else (clause,)
+            out.extend(c.text for c in items if isinstance(c, Literal))
+        return out
+
+
+@dataclass
+class Hit:
+    stored: dict[str, Any]
+    score: float
+
+
+@dataclass
+class Outcome:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]]
+    partial: bool = False
+
+
+class _Deadline(collectors.WrappingCollector):
+    """Stops collecting at a deadline, without the timer thread or SIGALRM that Whoosh's
+    TimeLimitCollector uses (neither belongs in a threaded server)."""
+
+    def __init__(self, child: collectors.Collector, deadline: float) -> None:
+        self.child = child
+        self.deadline = deadline
+        self.timed_out = False
+
+    def collect_matches(self) -> None:
+        child = self.child
+        monotonic = time.monotonic
+        for n, sub_docnum in enumerate(child.matches()):
+            if not n & 63 and monotonic() > self.deadline:
+                self.timed_out = True
+                raise collectors.TimeLimit
+            child.collect(sub_docnum)
+
+
+def _score(key: Any) -> float:
+    """The BM25F score back from a sort key (ScoreFacet sorts on its negation)."""
+    if isinstance(key, tuple):
+        key = key[0]
+    try:
+        return -float(key)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+class Searcher:
+    """One Whoosh searcher plus the index-wide lookups a query needs."""
+
+    def __init__(self, ix: index.Index, normaliser: Normaliser, names: dict[str, dict[str, str]]):
+        self._searcher = ix.searcher(weighting=scoring.BM25F())
+        self._normaliser = normaliser
+        self._names = names
+
+    def close(self) -> None:
+        self._searcher.close()
+
+    def is_current(self) -> bool:
+        return bool(self._searcher.up_to_date())
+
+    def _literal(self, text: str) -> query.Query | None:
+        units = literal_units(self._normaliser, text)
+        if not units:
+            return None
+        if len(units) == 1:
+            return query.Term(CHARS_FIELD, units[0])
+        grams = [a + b for a, b in itertools.pairwise(units)]
+        if len(grams) == 1:
+            return query.Or([query.Term(name, grams[0]) for name in TEXT_FIELDS])
+        return query.Or([query.Phrase(name, grams) for name in TEXT_FIELDS])
+
+    def _filter(self, flt: Filter) -> query.Query:
+        if flt.field == "year":
+            return query.Term("year", flt.value.strip())
+        key = self._normaliser.normalise(flt.value).strip()
+        names = self._names.get(flt.field, {})
+        raw = names.get(key)
+        if raw is None:
+            return query.NullQuery
+        return query.Term(flt.field, raw)
+
+    def _clause(self, clause: Clause) -> query.Query | None:
+        if isinstance(clause, Literal):
+            return self._literal(clause.text)
+        if isinstance(clause, Filter):
+            return self._filter(clause)
+        parts = [q for q in (self._clause(c) for c in clause.clauses) if q is not None]
+        return query.Or(parts) if parts else None
+
+    def compile(self, q: Query) -> query.Query:
+        must = [x for x in (self._clause(c) for c in q.must) if x is not None]
+        must_not = [x for x in (self._clause(c) for c in q.must_not) if x is not None]
+        positive: query.Query = query.And(must) if must else query.Every()
+        if must_not:
+            return query.AndNot(positive, query.Or(must_not))
+        return positive
+
+    def search(self, q: Query, offset: int, limit: int, timeout: float) -> Outcome:
+        compiled = self.compile(q)
+        searcher = self._searcher
+        facets = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS}
+        sortedby = sorting.MultiFacet(
+            [sorting.ScoreFacet(), sorting.FieldFacet("date", reverse=True)]
+        )
+        child = searcher.collector(limit=offset + limit, sortedby=sortedby, groupedby=facets)
+        collector = _Deadline(child, time.monotonic() + timeout)
+        with contextlib.suppress(collectors.TimeLimit):
+            searcher.search_with_collector(compiled, collector)
+        results = child.results()
+        hits: list[Hit] = []
+        for i in range(offset, min(offset + limit, results.scored_length())):
+            hits.append(Hit(stored=results.fields(i), score=_score(results.score(i))))
+        counts = {name: dict(results.groups(name)) for name in FACET_FIELDS}
+        return Outcome(
+            total=len(results),
+            hits=hits,
+            facets={
+                k: {str(n): int(c) for n, c in v.items() if n is not None}
+                for k, v in counts.items()
+            },
+            partial=collector.timed_out,
+        )
+
+
+# --------------------------------------------------------------------------- live index
+
+_TOC = re.compile(rf"^_{INDEX_NAME}_([0-9]+)\.toc$")
+
+
+def index_key(index_dir: Path) -> tuple[int, int, int] | None:
+    """(st_dev, st_ino, TOC generation) of the index directory, or None if there is none."""
+    try:
+        st = os.stat(index_dir)
+        gens = [int(m.group(1)) for m in map(_TOC.match, os.listdir(index_dir)) if m]
+    except OSError:
+        return None
+    if not gens:
+        return None
+    return (st.st_dev, st.st_ino, max(gens))
+
+
+@dataclass
+class _Generation:
+    """One opened version of the index and its pool of searchers."""
+
+    key: tuple[int, int, int]
+    ix: index.Index
+    normaliser: Normaliser
+    names: dict[str, dict[str, str]]
+    pool: list[Searcher] = field(default_factory=list)
+    busy: int = 0
+    retired: bool = False
+
+
+def _open(
+    index_dir: Path, key: tuple[int, int, int], normalisers: dict[tuple, Normaliser]
+) -> _Generation:
+    storage = FileStorage(str(index_dir), readonly=True)
+    ix = storage.open_index(INDEX_NAME)
+    schema = ix.schema
+    analyzer = schema["body"].analyzer
+    pairs = analyzer.extra_pairs
+    normaliser = normalisers.get(pairs)
+    if normaliser is None:
+        normaliser = normalisers[pairs] = Normaliser(pairs)
+    share_normaliser(schema, normaliser)
+    names: dict[str, dict[str, str]] = {}
+    with ix.searcher() as s:
+        for name in ("county", "theme", "slogan"):
+            names[name] = {
+                normaliser.normalise(term).strip(): term
+                for term in (t.decode("utf-8") for t in s.lexicon(name))
+            }
+        # a first use of every segment's files, so a vanished segment fails here
+        s.doc_count()
+    return _Generation(key=key, ix=ix, normaliser=normaliser, names=names)
+
+
+class LiveIndex:
+    """The index under ``index_dir``, reopened when the directory or its TOC changes.
+
+    A swap of the whole output folder gives the directory a new inode; a commit in
+    place gives a new TOC generation. Either is noticed at most ``interval`` seconds
+    later. Requests in flight finish on the searcher they hold: on Linux an open file
+    survives its deletion. An index that cannot be opened (a TOC whose segments are
+    gone, a half-written folder) is retried and meanwhile the previous one serves.
+    """
+
+    def __init__(self, index_dir: Path, interval: float = 1.0) -> None:
+        self.index_dir = index_dir
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._current: _Generation | None = None
+        self._checked = float("-inf")
+        self._normalisers: dict[tuple, Normaliser] = {}
+        self.last_error: str | None = None
+
+    def _refresh(self, force: bool = False) -> _Generation | None:
+        now = time.monotonic()
+        with self._lock:
+            if not force and now - self._checked < self.interval:
+                return self._current
+            self._checked = now
+            key = index_key(self.index_dir)
+            current = self._current
+            if key is None or (current is not None and current.key == key and not force):
+                return current
+            for attempt in range(5):
+                try:
+                    gen = _open(self.index_dir, key, self._normalisers)
+                except Exception as exc:  # any failure to open: keep serving the old one
+                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    time.sleep(0.02 * (attempt + 1))
+                    key = index_key(self.index_dir)
+                    if key is None:
+                        break
+                    continue
+                self.last_error = None
+                if current is not None:
+                    current.retired = True
+                    if current.busy == 0:
+                        self._close(current)
+                self._current = gen
+                return gen
+            return current
+
+    @staticmethod
+    def _close(gen: _Generation) -> None:
+        for s in gen.pool:
+            with contextlib.suppress(Exception):
+                s.close()
+        gen.pool.clear()
+        with contextlib.suppress(Exception):
+            gen.ix.close()
+
+    def loaded(self) -> bool:
+        return self._refresh() is not None
+
+    def info(self) -> dict[str, Any]:
+        gen = self._refresh()
+        if gen is None:
+            return {"loaded": False, "error": self.last_error}
+        return {"loaded": True, "generation": gen.key[2], "documents": gen.ix.doc_count()}
+
+    @contextlib.contextmanager
+    def searcher(self, force: bool = False) -> Iterator[Searcher]:
+        gen = self._refresh(force)
+        if gen is None:
+            raise IndexUnavailable(self.last_error or f"no search index in {self.index_dir}")
+        with self._lock:
+            gen.busy += 1
+            searcher = gen.pool.pop() if gen.pool else None
+        ok = False
+        try:
+            if searcher is None:
+                searcher = Searcher(gen.ix, gen.normaliser, gen.names)
+            yield searcher
+            ok = True
+        finally:
+            with self._lock:
+                gen.busy -= 1
+                if searcher is not None:
+                    if ok and not gen.retired:
+                        gen.pool.append(searcher)
+                    else:
+                        with contextlib.suppress(Exception):
+                            searcher.close()
+                if gen.retired and gen.busy == 0:
+                    self._close(gen)
+
+    def search(self, q: Query, offset: int, limit: int, timeout: float) -> Outcome:
+        """Run ``q``; on a failure of the index files (swapped away under a searcher
+        that had not read them yet), reopen and try once more."""
+        try:
+            with self.searcher() as s:
+                return s.search(q, offset, limit, timeout)
+        except IndexUnavailable:
+            raise
+        except Exception:
+            with self.searcher(force=True) as s:
+                return s.search(q, offset, limit, timeout)
+
+    def normaliser(self) -> Normaliser | None:
+        gen = self._refresh()
+        return gen.normaliser if gen else None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._current is not None:
+                self._current.retired = True
+                if self._current.busy == 0:
+                    self._close(self._current)
+                self._current = None
+
+
+class IndexUnavailable(Exception):
+    """No index could be opened."""

@@ -1,0 +1,106 @@
+"""Writing the search index: the generator's entry point :func:`write_index`."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from search.analysis import Normaliser
+from search.scripts import make_converter
+
+#: Separator for Whoosh's comma-separated KEYWORD fields; a comma inside a name is
+#: replaced by the full-width one so the name stays whole.
+_COMMA = ","
+
+
+def _keywords(values: Iterable[str]) -> str:
+    return _COMMA.join(v.replace(",", "，").strip() for v in values if v and v.strip())
+
+
+def variant_pairs(
+    documents: list[dict[str, Any]],
+    variants: Iterable[str],
+    phrases: Path | None,
+    base: Normaliser,
+) -> set[tuple[str, str]]:
+    """Character pairs that the site's own conversions produce in context but the
+    context-free fold does not join (借 -> 藉 in 凭借): folded too, so a reader's query
+    copied from a Traditional page finds the article."""
+    pairs: set[tuple[str, str]] = set()
+    for variant in variants:
+        converter = make_converter(variant, phrases)
+        for doc in documents:
+            for text in (doc.get("title", ""), doc.get("body", ""), *doc.get("slogans", [])):
+                converted = converter.convert(text)
+                if len(converted) != len(text):
+                    continue
+                norm_a, norm_b = base.normalise(text), base.normalise(converted)
+                if norm_a == norm_b or len(norm_a) != len(norm_b):
+                    continue
+                for i, (a, b) in enumerate(zip(norm_a, norm_b, strict=True)):
+                    if a != b and len(text) == len(norm_a):
+                        pairs.add((text[i], converted[i]))
+    return pairs
+
+
+def document_row(doc: dict[str, Any]) -> dict[str, Any]:
+    """The Whoosh field values of one article."""
+    slogans = [s for s in doc.get("slogans") or [] if s]
+    title = doc.get("title", "")
+    body = doc.get("body", "")
+    date = str(doc.get("date", ""))
+    display = {
+        "title": title,
+        "county": doc.get("county", ""),
+        "theme": doc.get("theme", ""),
+        "variants": doc.get("display") or {},
+    }
+    return {
+        "slug": doc["slug"],
+        "title": title,
+        "slogans": "\n".join(slogans),
+        "body": body,
+        "chars": "\n".join([title, *slogans, body]),
+        "county": doc.get("county", ""),
+        "theme": doc.get("theme", ""),
+        "slogan": _keywords(slogans),
+        "tag": _keywords(doc.get("tags") or []),
+        "year": date[:4],
+        "issue": doc.get("issue") or "",
+        "date": date,
+        "display": json.dumps(display, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def write_index(
+    index_dir: Path,
+    documents: Iterable[dict[str, Any]],
+    meta: dict[str, Any],
+    procs: int | None = None,
+) -> None:
+    """Write the Whoosh index of ``documents`` to ``index_dir`` (created) and ``meta`` to
+    ``index_dir/../meta.json``.
+
+    ``procs`` defaults to one writer process per CPU, up to 4, for large sets only:
+    starting processes costs more than it saves below a few hundred articles.
+    """
+    from search.engine import write_documents
+
+    index_dir = Path(index_dir)
+    docs = list(documents)
+    phrases_name = meta.get("phrases")
+    phrases = (index_dir.parent / phrases_name) if phrases_name else None
+    variants = [v for v in meta.get("variants", []) if v != "zh-hans"]
+    base = Normaliser()
+    pairs = variant_pairs(docs, variants, phrases, base)
+    normaliser = Normaliser(pairs, base=base)
+    if procs is None:
+        procs = min(4, os.cpu_count() or 1) if len(docs) >= 500 else 1
+    write_documents(index_dir, (document_row(d) for d in docs), pairs, normaliser, procs=procs)
+    meta_path = index_dir.parent / "meta.json"
+    meta_path.write_text(
+        json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n", encoding="utf-8"
+    )
