@@ -61,7 +61,7 @@ RESERVED_SLUGS = frozenset(
 
 def pinyin_slug(text: str) -> str:
     """An ASCII slug from Chinese text, e.g. 临颍县 -> lin-ying-xian."""
-    words = lazy_pinyin(text, errors=lambda chars: [c for c in chars])
+    words = lazy_pinyin(text, errors=lambda chars: [chars])  # keep runs like "156" whole
     joined = "-".join(w.lower() for w in words)
     return re.sub(r"[^a-z0-9]+", "-", joined).strip("-")
 
@@ -205,7 +205,8 @@ def load_site(tree: SourceTree, content_display: str) -> tuple[Site, list[Proble
             pages.append(page)
     problems += _unique(pages, "page")
 
-    articles, issue_problems = _link_issues(articles, issues)
+    broken = {PurePosixPath(s.rel).stem for s in tree.articles} - {a.slug for a in articles}
+    articles, issue_problems = _link_issues(articles, issues, broken)
     problems += issue_problems
 
     published = [a for a in articles if not a.draft]
@@ -222,12 +223,13 @@ def load_site(tree: SourceTree, content_display: str) -> tuple[Site, list[Proble
 
 
 def _link_issues(
-    articles: list[Article], issues: list[tuple[Issue, int]]
+    articles: list[Article], issues: list[tuple[Issue, int]], broken: set[str]
 ) -> tuple[list[Article], list[Problem]]:
     """Give each article the issue that lists it; check both directions agree.
 
-    An issue's list may name only published articles; a draft listed in an issue is
-    dropped from it silently is *not* done: it is an error, so nothing is hidden.
+    An issue may list only published articles: a draft in an issue's list is an error,
+    not silently dropped. Articles in ``broken`` have errors of their own already, so a
+    list naming them is not reported again.
     """
     problems: list[Problem] = []
     by_slug = {a.slug: a for a in articles}
@@ -236,6 +238,8 @@ def _link_issues(
     for issue, line in issues:
         for slug in issue.articles:
             article = by_slug.get(slug)
+            if article is None and slug in broken:
+                continue
             if article is None:
                 problems.append(Problem(issue.path, line, f"issue lists unknown article '{slug}'"))
             elif article.draft:

@@ -1,0 +1,107 @@
+"""The command line as editors use it: exit status, messages, `new`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from .conftest import FIXTURES, ROOT, run_cli
+
+
+def test_build_is_the_default_command(tmp_path: Path) -> None:
+    code, _, err = run_cli("--content", str(FIXTURES / "minimal"), "--output", str(tmp_path / "o"))
+    assert code == 0, err
+    assert "built 2 articles" in err
+    assert (tmp_path / "o" / "zh-hant" / "index.html").is_file()
+
+
+def test_content_errors_exit_1_with_every_error_and_nothing_published(tmp_path: Path) -> None:
+    code, _, err = run_cli(
+        "build", "--content", "tests/fixtures/invalid", "--output", str(tmp_path / "o")
+    )
+    assert code == 1
+    expected = (FIXTURES / "invalid" / "expected.txt").read_text("utf-8").splitlines()
+    assert err.splitlines()[:-1] == expected
+    assert "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run_cli("frobnicate")[0] == 2
+    assert run_cli("check", "--format", "yaml")[0] == 2
+    code, _, err = run_cli("--content", str(FIXTURES / "minimal"), "--output", str(ROOT))
+    assert code == 2 and "build.py: error:" in err
+    code, _, err = run_cli(
+        "--content",
+        str(FIXTURES / "minimal"),
+        "--output",
+        str(tmp_path / "o"),
+        "--base-url",
+        "ftp://x/",
+    )
+    assert code == 2 and "--base-url" in err
+
+
+def test_check_json_reports_errors_and_writes_nothing() -> None:
+    code, out, _ = run_cli("check", "--content", "tests/fixtures/invalid", "--format", "json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["ok"] is False
+    assert len(report["errors"]) == 14
+    assert report["errors"][0] == {
+        "path": "tests/fixtures/invalid/articles/a/gbk-file.md",
+        "line": 2,
+        "message": "file is not valid UTF-8 (it looks like GBK/GB18030: save the file as UTF-8)",
+        "severity": "error",
+    }
+
+
+def test_check_passes_good_content_and_strict_fails_on_warnings(tmp_path: Path) -> None:
+    assert run_cli("check", "--content", str(FIXTURES / "minimal"))[0] == 0
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "minimal", content)
+    article = content / "articles" / "wuyang-tuopin.md"
+    article.write_text(article.read_text("utf-8") + "\n[坏链接](nothing.md)\n", encoding="utf-8")
+    code, _, err = run_cli("check", "--content", str(content))
+    assert code == 0
+    assert f"{article}:10: warning: link leads nowhere: nothing.md" in err
+    assert run_cli("check", "--content", str(content), "--strict")[0] == 1
+
+
+def test_new_writes_an_article_that_builds_and_refuses_a_taken_slug(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "minimal", content)
+    code, out, err = run_cli(
+        "new",
+        "xiping-dangjian",
+        "--county",
+        "西平县",
+        "--theme",
+        "基层党建",
+        "--slogan",
+        "三会一课",
+        "--content",
+        str(content),
+    )
+    assert code == 0, err
+    path = Path(out.strip())
+    assert path.is_file() and path.parent.parent == content / "articles"
+    code, _, err = run_cli("--content", str(content), "--output", str(tmp_path / "o"))
+    assert code == 0, err
+    assert (tmp_path / "o/zh-hans/articles/xiping-dangjian/index.html").is_file()
+    code, _, err = run_cli(
+        "new", "xiping-dangjian", "--county", "西平县", "--theme", "x", "--content", str(content)
+    )
+    assert code == 2 and "taken" in err
+    code, _, err = run_cli(
+        "new", "西平", "--county", "西平县", "--theme", "x", "--content", str(content)
+    )
+    assert code == 2 and "xi-ping" in err
+
+
+def test_help_names_every_command() -> None:
+    code, out, _ = run_cli("--help")
+    assert code == 0
+    for command in ("build", "check", "new"):
+        assert command in out

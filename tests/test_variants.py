@@ -1,0 +1,51 @@
+"""Scripts: OpenCC s2tw character forms, the site phrase dictionary, -{ }- protection."""
+
+from __future__ import annotations
+
+import pytest
+
+from bulletin.markup import KEEP_CLOSE, KEEP_OPEN
+from bulletin.variants import make_variants, phrases_text
+
+PHRASES = (("内制度", "內制度"), ("审签", "審簽"), ("款物折合", "款物折合"))
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory: pytest.TempPathFactory):
+    path = tmp_path_factory.mktemp("phrases") / "phrases.txt"
+    path.write_text(phrases_text(PHRASES), encoding="utf-8")
+    return make_variants(("zh-hans", "zh-hant", "zh-hk"), path)
+
+
+def test_s2tw_character_forms_not_s2t_and_not_s2twp(variants) -> None:
+    hant = variants["zh-hant"]
+    assert hant.text("群众村里考核") == "群眾村裡考核"  # s2t would give 羣衆村裏考覈
+    assert hant.text("社区项目文件") == "社區項目文件"  # s2twp would give 社群專案檔案
+
+
+def test_site_phrases_act_inside_opencc_segmentation(variants) -> None:
+    hant = variants["zh-hant"]
+    assert hant.text("落实审签制度") == "落實審簽制度"
+    assert hant.text("款物折合") == "款物折合"
+    assert hant.text("健全党内制度") == "健全黨內制度"  # 设党|内制度 segmentation is fixed
+
+
+def test_zh_hk_uses_s2hk(variants) -> None:
+    assert variants["zh-hk"].text("群众村里") == "羣眾村裏"  # Hong Kong standard forms
+    assert variants["zh-hk"].lang == "zh-Hant-HK"
+
+
+def test_simplified_variant_is_unchanged_but_markers_go(variants) -> None:
+    assert variants["zh-hans"].text(f"群众{KEEP_OPEN}后台{KEEP_CLOSE}") == "群众后台"
+
+
+def test_html_conversion_keeps_tags_urls_and_protected_runs(variants) -> None:
+    hant = variants["zh-hant"]
+    html = (
+        f'<a href="../学习/" title="学习园地" data-x="学习">学习</a>'
+        f'<img alt="示意图" src="图.svg">{KEEP_OPEN}后台{KEEP_CLOSE}<!-- 注释 -->'
+    )
+    assert hant.html(html) == (
+        '<a href="../学习/" title="學習園地" data-x="学习">學習</a>'
+        '<img alt="示意圖" src="图.svg">后台<!-- 注释 -->'
+    )
