@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import collectors, fields, index, query, scoring, sorting
+from whoosh import collectors, fields, index, matching, query, scoring, sorting
 from whoosh.analysis import Composable, Token
 from whoosh.filedb.filestore import FileStorage
+from whoosh.matching.wrappers import WrappingMatcher
 
 from search.analysis import SPACE, Normaliser, Unit, bigrams, iter_runs, literal_units
 
@@ -254,6 +255,86 @@ class Outcome:
     partial: bool = False
 
 
+def cover(count: int) -> list[int]:
+    """Offsets of the bigrams a phrase of ``count`` bigrams must check: every other one,
+    and the last. Bigram k covers units k and k+1, and positions are consecutive only
+    inside a run, so bigrams at p, p+2, p+4... fix every unit of the string."""
+    offsets = list(range(0, count, 2))
+    if offsets[-1] != count - 1:
+        offsets.append(count - 1)
+    return offsets
+
+
+class _PhraseMatcher(WrappingMatcher):
+    """Documents of an intersection of bigram terms where the bigrams sit at the given
+    offsets from one start position. Plain set arithmetic on decoded positions: several
+    times faster than Whoosh's span machinery, which builds an object per position."""
+
+    def __init__(self, child: Any, leaves: list[Any], offsets: list[int]) -> None:
+        super().__init__(child)
+        self._leaves = leaves
+        self._offsets = offsets
+        self._find()
+
+    def _matches_here(self) -> bool:
+        leaves, offsets = self._leaves, self._offsets
+        starts = set(leaves[0].value_as("positions"))
+        for leaf, offset in zip(leaves[1:], offsets[1:], strict=True):
+            starts.intersection_update([p - offset for p in leaf.value_as("positions")])
+            if not starts:
+                return False
+        return True
+
+    def _find(self) -> None:
+        child = self.child
+        while child.is_active() and not self._matches_here():
+            child.next()
+
+    def copy(self) -> _PhraseMatcher:
+        raise NotImplementedError  # never called by the collectors used here
+
+    def replace(self, minquality: float = 0) -> Any:
+        return self if self.is_active() else matching.NullMatcher()
+
+    def all_ids(self) -> Iterator[int]:
+        while self.is_active():
+            yield self.id()
+            self.next()
+
+    def next(self) -> None:
+        self.child.next()
+        self._find()
+
+    def skip_to(self, id: int) -> None:
+        self.child.skip_to(id)
+        self._find()
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+
+class GramPhrase(query.Phrase):
+    """A phrase of overlapping bigrams, matched by :class:`_PhraseMatcher`."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        fieldname = self.fieldname
+        if fieldname not in searcher.schema:
+            return matching.NullMatcher()
+        field_ = searcher.schema[fieldname]
+        reader = searcher.reader()
+        offsets = cover(len(self.words))
+        leaves = []
+        for k in offsets:
+            word = field_.to_bytes(self.words[k])
+            if (fieldname, word) not in reader:
+                return matching.NullMatcher()
+            leaves.append(query.Term(fieldname, self.words[k]).matcher(searcher, context))
+        child = leaves[0]
+        for leaf in leaves[1:]:
+            child = matching.IntersectionMatcher(child, leaf)
+        return _PhraseMatcher(child, leaves, offsets)
+
+
 class _Deadline(collectors.WrappingCollector):
     """Stops collecting at a deadline, without the timer thread or SIGALRM that Whoosh's
     TimeLimitCollector uses (neither belongs in a threaded server)."""
@@ -306,7 +387,7 @@ class Searcher:
         grams = [a + b for a, b in itertools.pairwise(units)]
         if len(grams) == 1:
             return query.Or([query.Term(name, grams[0]) for name in TEXT_FIELDS])
-        return query.Or([query.Phrase(name, grams) for name in TEXT_FIELDS])
+        return query.Or([GramPhrase(name, grams) for name in TEXT_FIELDS])
 
     def _filter(self, flt: Filter) -> query.Query:
         if flt.field == "year":

@@ -1,0 +1,184 @@
+"""Search benchmark: index N synthetic articles, then time queries of several kinds.
+
+    python bench/search_bench.py [--docs 5000] [--queries 200] [--procs N] [--keep DIR]
+
+Articles recombine sentences of content/articles/*.md (else of the test fixtures), with
+a fixed seed: ~3,000 characters each, ~60 counties, ~12 themes. Prints index build time,
+docs/s, and p50/p95 per query kind and overall. It prints figures; it is not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from search.engine import LiveIndex  # noqa: E402
+from search.indexing import write_index  # noqa: E402
+from search.query import SearchRequest, Site, answer  # noqa: E402
+from search.scripts import make_converter  # noqa: E402
+
+THEMES = [
+    "基层党建",
+    "脱贫攻坚",
+    "村级集体经济",
+    "非公党建",
+    "社会治理",
+    "乡村振兴",
+    "干部队伍",
+    "党员教育",
+    "城市基层党建",
+    "作风建设",
+    "人才工作",
+    "阵地建设",
+]
+SYLLABLES = "临颍郾城舞阳召陵源汇西平遂平确山泌阳汝南正阳上蔡新蔡平舆驿城淮阳项城沈丘郸城太康鹿邑"
+
+
+def sentences() -> list[str]:
+    texts = []
+    for path in sorted((ROOT / "content" / "articles").glob("**/*.md")):
+        text = path.read_text("utf-8-sig")
+        text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.DOTALL)
+        texts.append(re.sub(r"[#|*\[\]()>`-]+", "", text))
+    if not texts:
+        from tests.search.fixtures import fixture_documents
+
+        texts = [d["body"] for d in fixture_documents()]
+    out = [s.strip() + "。" for t in texts for s in re.split(r"[。\n]", t) if len(s.strip()) > 8]
+    return out
+
+
+def documents(n: int, seed: int = 20160815) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    pool = sentences()
+    counties = sorted(
+        {rng.choice(SYLLABLES) + rng.choice(SYLLABLES) + rng.choice("县区市") for _ in range(200)}
+    )[:60]
+    docs = []
+    for i in range(n):
+        paragraphs, size = [], 0
+        while size < 3000:
+            para = "".join(rng.choice(pool) for _ in range(rng.randint(2, 6)))
+            paragraphs.append(para)
+            size += len(para)
+        county, theme = rng.choice(counties), rng.choice(THEMES)
+        year = rng.randint(2012, 2024)
+        docs.append(
+            {
+                "slug": f"article-{i:05d}",
+                "title": f"{county}：{rng.choice(pool)[:24]}",
+                "body": "\n".join(paragraphs),
+                "county": county,
+                "theme": theme,
+                "city": "",
+                "province": "",
+                "slogans": [rng.choice(pool)[:6] for _ in range(rng.randint(0, 3))],
+                "tags": [],
+                "date": f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                "issue": "",
+                "issue_title": "",
+                "display": {},
+            }
+        )
+    return docs
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=5000)
+    parser.add_argument("--queries", type=int, default=200, help="per kind")
+    parser.add_argument("--procs", type=int, default=None, help="writer processes")
+    parser.add_argument("--keep", type=Path, help="write the index here and keep it")
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    docs = documents(args.docs)
+    chars = sum(len(d["body"]) for d in docs)
+    print(
+        f"corpus: {len(docs)} articles, {chars / len(docs):.0f} chars each, "
+        f"{len({d['county'] for d in docs})} counties, {len(THEMES)} themes "
+        f"({time.perf_counter() - t0:.1f} s to generate)"
+    )
+    tmp = tempfile.TemporaryDirectory(prefix="search-bench-")
+    out = args.keep or Path(tmp.name)
+    index_dir = out / "_search" / "whoosh"
+    meta = {
+        "variants": ["zh-hans", "zh-hant"],
+        "default_variant": "zh-hans",
+        "base_path": "/",
+        "phrases": None,
+    }
+    t0 = time.perf_counter()
+    write_index(index_dir, docs, meta, procs=args.procs)
+    build = time.perf_counter() - t0
+    size = sum(f.stat().st_size for f in index_dir.iterdir()) / 1e6
+    print(f"index: {build:.1f} s, {len(docs) / build:.0f} docs/s, {size:.0f} MB")
+
+    live = LiveIndex(index_dir)
+    site = Site(
+        ["zh-hans", "zh-hant"],
+        "zh-hans",
+        "/",
+        {"zh-hans": make_converter("zh-hans"), "zh-hant": make_converter("zh-hant")},
+    )
+    rng = random.Random(7)
+    bodies = [d["body"] for d in docs]
+
+    def rare() -> str:
+        body = rng.choice(bodies)
+        start = rng.randrange(len(body) - 8)
+        return re.sub(r"\s", "", body[start : start + rng.randint(4, 8)]) or "党员"
+
+    hant = make_converter("zh-hant")
+    kinds: dict[str, Any] = {
+        "common": lambda: rng.choice(["基层党建", "党员", "村级集体经济", "党组织", "群众"]),
+        "rare phrase": rare,
+        "traditional": lambda: hant.convert(
+            rng.choice(["基层党建", "党员", "村级集体经济"]) if rng.random() < 0.5 else rare()
+        ),
+        "two words": lambda: rng.choice(["党员 群众", "基层党建 村级", "党组织 -服务"]),
+        "single char": lambda: rng.choice("党村县民"),
+        "filtered": lambda: rng.choice(["党员 theme:基层党建", "村级集体经济 year:2016"]),
+    }
+    answer(live, SearchRequest("党员", "zh-hans"), site)  # open the index
+    overall: list[float] = []
+    print(f"{'kind':<14}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'mean hits':>11}")
+    for kind, make in kinds.items():
+        times, hits = [], []
+        for i in range(args.queries):
+            q = make()
+            variant = "zh-hant" if kind == "traditional" or i % 2 else "zh-hans"
+            t0 = time.perf_counter()
+            data = answer(live, SearchRequest(q, variant), site)
+            times.append((time.perf_counter() - t0) * 1000)
+            hits.append(data["total"])
+        overall += times
+        print(
+            f"{kind:<14}{len(times):>5}{percentile(times, 50):>9.1f}"
+            f"{percentile(times, 95):>9.1f}{max(times):>9.1f}{statistics.mean(hits):>11.0f}"
+        )
+    print(
+        f"{'overall':<14}{len(overall):>5}{percentile(overall, 50):>9.1f}"
+        f"{percentile(overall, 95):>9.1f}{max(overall):>9.1f}"
+    )
+    live.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
