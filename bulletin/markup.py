@@ -159,6 +159,32 @@ class _RenderState:
     broken: list[str] = field(default_factory=list)
 
 
+class _HeadingIds(Treeprocessor):
+    """ASCII anchors from the heading's pinyin, the same in every script.
+
+    (Python-Markdown's toc extension does this too, at several times the cost.)"""
+
+    def __init__(self, md: markdown.Markdown, renderer: MarkdownRenderer) -> None:
+        super().__init__(md)
+        self.renderer = renderer
+
+    def run(self, root: etree.Element) -> None:
+        used: set[str] = set()
+        for element in root.iter():
+            if element.tag not in HEADINGS or "id" in element.attrib:
+                continue
+            text = strip_markers("".join(element.itertext()))
+            base = self.renderer.heading_slug(text) or "section"
+            anchor, number = base, 2
+            while anchor in used:
+                anchor, number = f"{base}-{number}", number + 1
+            used.add(anchor)
+            element.set("id", anchor)
+
+
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
 class _Hooks(Extension):
     def __init__(self, renderer: MarkdownRenderer) -> None:
         super().__init__()
@@ -166,10 +192,7 @@ class _Hooks(Extension):
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.treeprocessors.register(_LinkRewriter(md, self.renderer), "bulletin-links", 1)
-
-
-def _heading_id(value: str, separator: str) -> str:
-    return pinyin_slug(strip_markers(value)) or "section"
+        md.treeprocessors.register(_HeadingIds(md, self.renderer), "bulletin-headings", 0)
 
 
 class MarkdownRenderer:
@@ -179,14 +202,19 @@ class MarkdownRenderer:
         self.links = links
         self.static_files = static_files
         self.state = _RenderState()
+        self.heading_slugs: dict[str, str] = {}
         self.md = markdown.Markdown(
-            extensions=["tables", "footnotes", "toc", "sane_lists", _Hooks(self)],
-            extension_configs={
-                "toc": {"slugify": _heading_id, "permalink": False},
-                "footnotes": {"BACKLINK_TITLE": "返回正文"},
-            },
+            extensions=["tables", "footnotes", "sane_lists", _Hooks(self)],
+            extension_configs={"footnotes": {"BACKLINK_TITLE": "返回正文"}},
             output_format="html",
         )
+
+    def heading_slug(self, text: str) -> str:
+        """Pinyin of a heading, remembered: bulletins repeat headings (一、主要做法)."""
+        slug = self.heading_slugs.get(text)
+        if slug is None:
+            slug = self.heading_slugs[text] = pinyin_slug(text)
+        return slug
 
     def render(self, source: str, source_rel: str, root: str) -> Rendered:
         """``source_rel``: the file's path in content/; ``root``: the relative path from

@@ -120,9 +120,11 @@ def decode(source: SourceFile) -> tuple[str | None, list[Problem]]:
 # --- YAML with line numbers -----------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML that keeps dates as strings (so a bad date is our message, not a crash)
-    and refuses duplicate keys."""
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe YAML that keeps dates as strings (so a bad date is our message, not a crash)."""
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -142,27 +144,27 @@ class YamlDoc:
 
 def parse_yaml(text: str, display: str, first_line: int) -> tuple[YamlDoc | None, list[Problem]]:
     """Parse a YAML mapping; ``first_line`` is the file line of ``text``'s first line."""
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = loader.get_single_node()
+        if node is None:
+            return YamlDoc({}, {}, first_line), []
+        if not isinstance(node, yaml.MappingNode):
+            line = first_line + node.start_mark.line
+            return None, [Problem(display, line, "expected a mapping of keys to values")]
+        problems: list[Problem] = []
+        key_lines: dict[str, int] = {}
+        for key_node, _ in node.value:
+            key = str(key_node.value)
+            line = first_line + key_node.start_mark.line
+            if key in key_lines:
+                problems.append(Problem(display, line, f"duplicate key '{key}'"))
+            key_lines.setdefault(key, line)
+        values = loader.construct_document(node)
     except yaml.YAMLError as exc:
         return None, [_yaml_problem(exc, display, first_line)]
-    if node is None:
-        return YamlDoc({}, {}, first_line), []
-    if not isinstance(node, yaml.MappingNode):
-        line = first_line + node.start_mark.line
-        return None, [Problem(display, line, "expected a mapping of keys to values")]
-    problems: list[Problem] = []
-    key_lines: dict[str, int] = {}
-    for key_node, _ in node.value:
-        key = str(key_node.value)
-        line = first_line + key_node.start_mark.line
-        if key in key_lines:
-            problems.append(Problem(display, line, f"duplicate key '{key}'"))
-        key_lines.setdefault(key, line)
-    try:
-        values = _Loader(text).get_single_data()
-    except yaml.YAMLError as exc:
-        return None, [*problems, _yaml_problem(exc, display, first_line)]
+    finally:
+        loader.dispose()
     return YamlDoc(dict(values), key_lines, first_line), problems
 
 

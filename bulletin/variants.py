@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bulletin.markup import KEEP_CLOSE, KEEP_OPEN, strip_markers
-from search.scripts import VARIANT_LANGS, Converter, make_converter
+from search.scripts import VARIANT_LANGS, Converter, Identity, make_converter
 
 #: Names of the scripts as shown in the switcher, each in its own script.
 VARIANT_LABELS = {"zh-hans": "简体", "zh-hant": "繁體", "zh-hk": "繁體（香港）"}
@@ -36,25 +36,48 @@ class Variant:
 
     def html(self, markup: str) -> str:
         """HTML or XML in this script: text nodes and reader-facing attributes converted;
-        tags, URLs and protected runs kept."""
-        out: list[str] = []
-        for index, part in enumerate(_TOKEN_RE.split(markup)):
-            if not part:
-                continue
-            if index % 2 == 0:
-                out.append(self.converter.convert(part))
-            elif part.startswith(KEEP_OPEN):
-                out.append(part[1:-1])
-            elif part.startswith("<!--"):
-                out.append(part)
-            else:
-                out.append(_ATTRIBUTE_RE.sub(self._attribute, part))
-        return strip_markers("".join(out))
+        tags, URLs and protected runs kept.
 
-    def _attribute(self, match: re.Match[str]) -> str:
-        value = match.group(2)
-        converted = value if value.isascii() else self.text(value)
-        return f' {match.group(1)}="{converted}"'
+        All text of the page goes to OpenCC in one call, the pieces joined by a
+        private-use separator that no dictionary entry contains, so no phrase can match
+        across two pieces and a page costs one call instead of hundreds."""
+        if isinstance(self.converter, Identity):
+            return strip_markers(markup)
+        parts = _TOKEN_RE.split(markup)
+        texts: list[str] = []
+        slots: list[int] = []
+        for index, part in enumerate(parts):
+            if index % 2 == 0:
+                if part and not part.isascii():
+                    slots.append(index)
+                    texts.append(part)
+            elif part.startswith(KEEP_OPEN):
+                parts[index] = part[1:-1]
+            elif not part.startswith("<!--") and not part.isascii():
+                slots.append(index)
+                texts.append(part)
+        if texts:
+            converted = self.converter.convert(SEPARATOR.join(texts)).split(SEPARATOR)
+            if len(converted) != len(texts):  # cannot happen unless OpenCC eats the separator
+                raise RuntimeError("OpenCC changed the text separator")
+            for index, text in zip(slots, converted, strict=True):
+                if index % 2 == 0:
+                    parts[index] = text
+                else:  # a tag: take only its reader-facing attributes from the conversion
+                    parts[index] = _merge_attributes(parts[index], text)
+        return strip_markers("".join(parts))
+
+
+SEPARATOR = "\ue002"
+
+
+def _merge_attributes(original: str, converted: str) -> str:
+    """The original tag with the reader-facing attribute values of its converted copy.
+
+    OpenCC maps characters one to one in this setting only by luck, so the values are
+    matched by attribute, not by position."""
+    values = iter(m.group(2) for m in _ATTRIBUTE_RE.finditer(converted))
+    return _ATTRIBUTE_RE.sub(lambda m: f' {m.group(1)}="{next(values)}"', original)
 
 
 def make_variants(names: tuple[str, ...], phrases_file: Path | None) -> Mapping[str, Variant]:
