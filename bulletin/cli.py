@@ -67,7 +67,37 @@ def make_parser() -> argparse.ArgumentParser:
     )
     new.add_argument("--title", help="the title (default: a placeholder to edit)")
     _content_option(new)
+
+    serve = commands.add_parser(
+        "serve",
+        help="build, serve the site and search on 127.0.0.1, rebuild and reload on change",
+        description="Build the content into a preview folder, serve the site and the search "
+        "API on 127.0.0.1, watch the content and templates, rebuild on change and reload "
+        "open pages. A content error keeps the last good site served and shows the errors "
+        "in the terminal and over every page.",
+    )
+    _content_option(serve)
+    serve.add_argument(
+        "--port", type=_port, default=8000, help="the port (default: 8000; 0: any free port)"
+    )
+    serve.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="where the preview is built (default: a temporary folder, removed on exit; "
+        "never output/, so previewing never replaces what you deploy)",
+    )
     return parser
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}")
+    return port
 
 
 def _content_option(parser: argparse.ArgumentParser) -> None:
@@ -130,8 +160,14 @@ def run_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    from bulletin import serve  # imports watchdog and the search service: only when serving
+
+    return serve.serve(args.content, args.output, args.port)
+
+
 def main(argv: list[str] | None = None) -> int:
-    runners = {"build": run_build, "check": run_check, "new": run_new}
+    runners = {"build": run_build, "check": run_check, "new": run_new, "serve": run_serve}
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in runners and argv[0] not in ("-h", "--help")):
         argv.insert(0, "build")  # `build` is the default command
