@@ -1,7 +1,7 @@
 """Build benchmark: this project against Pelican (and MkDocs), in one run, on one corpus.
 
-    python bench/run.py --articles N [--repeat R] [--seed S] [--json] [--keep DIR]
-                        [--tools project,pelican,mkdocs]
+    python bench/run.py --articles N [--repeat R] [--inc-repeat K] [--seed S] [--json]
+                        [--keep DIR] [--tools project,pelican,mkdocs]
 
 Generates the corpus of bench/corpus.py (into a temporary folder unless --keep), then:
 
@@ -606,6 +606,9 @@ def main(argv: list[str] | None = None) -> int:
         default="project,pelican,mkdocs",
         help="comma-separated: project,pelican,mkdocs (default: all installed)",
     )
+    parser.add_argument(
+        "--inc-repeat", type=int, default=1, help="edits of each kind to time (default 1)"
+    )
     parser.add_argument("--no-incremental", action="store_true")
     parser.add_argument("--no-search", action="store_true")
     args = parser.parse_args(argv)
@@ -673,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         if not args.no_incremental and "wall_s" in full["project"]:
             progress("incremental builds:")
-            inc = Incremental(python, flags, work, progress, args.repeat)
+            inc = Incremental(python, flags, work, progress, max(1, args.inc_repeat))
             report["incremental"] = inc.run(corpus, queries)
         if not args.no_search and kept is not None:
             progress("search latency:")
