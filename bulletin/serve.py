@@ -525,16 +525,16 @@ def serve(
     """Build ``content``, serve it on 127.0.0.1:``port`` until Ctrl-C (or SIGTERM)."""
     if not content.is_dir():
         raise pipeline.UsageError(f"{content}: no such content folder")
+    watched = [content.resolve(), TEMPLATES_DIR.resolve()]
+    if output is not None and any(_inside(output.resolve(), f) for f in watched):
+        raise pipeline.UsageError(
+            f"{output}: the preview must not be built inside the content or templates folder"
+        )
     scratch = None
     if output is None:
         scratch = Path(tempfile.mkdtemp(prefix="bulletin-serve-"))
         output = scratch / "site"
     output = output.absolute()
-    watched = [content.resolve(), TEMPLATES_DIR.resolve()]
-    if any(_inside(output.resolve(), folder) for folder in watched):
-        raise pipeline.UsageError(
-            f"{output}: the preview must not be built inside the content or templates folder"
-        )
     previous_sigterm = _interrupt_on_sigterm()
     state = LiveState()
     server: _Server | None = None

@@ -124,7 +124,7 @@ def stop(served: Served) -> int:
     except subprocess.TimeoutExpired:
         served.proc.kill()
         served.proc.wait(timeout=DEADLINE)
-        raise
+        pytest.fail("serve did not stop on Ctrl-C in time")
 
 
 @pytest.fixture
@@ -143,9 +143,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
         wait_for("the serving line", ready, STARTUP)
         yield server
     finally:
-        if server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait(timeout=DEADLINE)
+        stop(server)  # Ctrl-C first, so the temporary preview folder is removed
 
 
 class EventStream:
