@@ -96,6 +96,8 @@ def _article(source: SourceFile) -> tuple[Article | None, list[Problem]]:
         rel=source.rel,
         body=doc.body,
         body_line=doc.body_line,
+        title_line=doc.front.key_lines.get("title", 0),
+        slogans_line=doc.front.key_lines.get("slogans", 0),
         **values,
     )
     return article, []

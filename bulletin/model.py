@@ -26,6 +26,8 @@ class Article:
     tags: tuple[str, ...] = ()
     issue: str = ""  # issue slug, from front matter or from the issue that lists it
     draft: bool = False
+    title_line: int = 0  # file lines of the front-matter keys, for lint (0: unknown)
+    slogans_line: int = 0
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,10 @@ converters are made from a temporary folder that is removed at once.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +21,7 @@ from urllib.parse import urlsplit
 
 from bulletin.config import normalise_base_url
 from bulletin.content import load_site
+from bulletin.lint import lint as lint_site
 from bulletin.markup import LinkMap, MarkdownRenderer, Rendered
 from bulletin.model import Site
 from bulletin.output import copy_files, publish, write_files
@@ -66,8 +69,9 @@ class BuildResult:
     warnings: tuple[Problem, ...]
 
 
-def check(content: Path, base_url: str | None = None) -> Checked:
-    """Read and validate everything, render Markdown to find broken links; write nothing."""
+def check(content: Path, base_url: str | None = None, lint: bool = True) -> Checked:
+    """Read and validate everything, render Markdown to find broken links, and (``lint``)
+    add the editor warnings of bulletin.lint; write nothing."""
     tree = read_tree(content)
     site, problems = load_site(tree, str(content))
     if base_url is not None:
@@ -79,6 +83,8 @@ def check(content: Path, base_url: str | None = None) -> Checked:
     if not any(p.severity == "error" for p in problems):
         bodies, link_problems = render_bodies(site, tree)
         problems += link_problems
+        if lint:
+            problems += lint_site(site, content)
     return Checked(tree, site, bodies, tuple(sorted(problems)))
 
 
@@ -97,11 +103,13 @@ def render_bodies(site: Site, tree: SourceTree) -> tuple[dict[str, Rendered], li
     for article in site.articles:
         rendered = markdown.render(article.body, article.rel, "../../")
         bodies[article.slug] = rendered
+        seen: Counter[str] = Counter()
         for url in rendered.broken_links:
+            seen[url] += 1
             problems.append(
                 Problem(
                     article.path,
-                    _line_of(article.body, url, article.body_line),
+                    _line_of(article.body, url, article.body_line, seen[url]),
                     f"link leads nowhere: {url}",
                     "warning",
                 )
@@ -109,11 +117,15 @@ def render_bodies(site: Site, tree: SourceTree) -> tuple[dict[str, Rendered], li
     return bodies, problems
 
 
-def _line_of(body: str, needle: str, first_line: int) -> int:
-    for offset, line in enumerate(body.split("\n")):
-        if needle in line:
-            return first_line + offset
-    return first_line
+def _line_of(body: str, url: str, first_line: int, occurrence: int = 1) -> int:
+    """The line of the ``occurrence``-th place where ``url`` stands as a whole URL (after
+    ``(``, ``<``, a quote or a space), so ``a.md`` is not found inside ``data.md``."""
+    pattern = re.compile(rf"(?:^|(?<=[(<\s\"'])){re.escape(url)}(?=$|[)>\s\"'])")
+    lines = body.split("\n")
+    hits = [offset for offset, line in enumerate(lines) for _ in pattern.finditer(line)]
+    if not hits:
+        return first_line
+    return first_line + hits[min(occurrence, len(hits)) - 1]
 
 
 def build(
