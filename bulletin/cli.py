@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 import jinja2
+from tqdm import tqdm
 
 from bulletin import pipeline, skeleton
 from bulletin.problems import ContentError, Problem
@@ -40,6 +42,15 @@ def make_parser() -> argparse.ArgumentParser:
         "--base-url",
         help="the URL the site is served at, e.g. "
         "http://intranet/bulletin/ (default: base_url of site.yaml)",
+    )
+    build.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="build everything afresh, without reading or writing the build cache "
+        "(kept beside the output as OUTPUT.cache/)",
+    )
+    build.add_argument(
+        "--jobs", type=int, default=0, help="worker processes (default: one per core)"
     )
 
     check = commands.add_parser("check", help="validate and lint the content; write nothing")
@@ -114,8 +125,41 @@ def report(problems: list[Problem] | tuple[Problem, ...]) -> None:
         print(problem, file=sys.stderr)
 
 
+class ProgressBar:
+    """A tqdm bar on stderr, for builds on a terminal; silent otherwise and in CI."""
+
+    def __init__(self) -> None:
+        self.bar: tqdm | None = None
+
+    @staticmethod
+    def wanted() -> bool:
+        return sys.stderr.isatty() and not os.environ.get("CI")
+
+    def start(self, total: int) -> None:
+        if total >= 200:  # small rebuilds finish before a bar could be read
+            self.bar = tqdm(total=total, unit="page", leave=False, file=sys.stderr)
+
+    def advance(self, count: int) -> None:
+        if self.bar is not None:
+            self.bar.update(count)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def run_build(args: argparse.Namespace) -> int:
-    result = pipeline.build(args.content, args.output, base_url=args.base_url)
+    if args.jobs < 0:
+        raise pipeline.UsageError("--jobs must be 0 (one per core) or more")
+    result = pipeline.build(
+        args.content,
+        args.output,
+        base_url=args.base_url,
+        use_cache=not args.no_cache,
+        jobs=args.jobs or None,
+        progress=ProgressBar() if ProgressBar.wanted() else None,
+    )
     report(result.warnings)
     print(
         f"built {result.articles} articles, {result.pages} pages, {result.variants} variants "

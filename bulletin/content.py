@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from pathlib import PurePosixPath
+from typing import Any
 
-from pypinyin import lazy_pinyin
-
+from bulletin.cache import digest
 from bulletin.config import SLUG_RE, load_config, load_phrases
 from bulletin.model import Article, Issue, Page, Site
 from bulletin.problems import Problem
 from bulletin.schema import Field, check_fields
+from bulletin.slugs import pinyin_slug
 from bulletin.sources import SourceFile, SourceTree, split_front_matter
 
 ARTICLE_FIELDS = {
@@ -57,13 +57,6 @@ RESERVED_SLUGS = frozenset(
         "_search",
     }
 )
-
-
-def pinyin_slug(text: str) -> str:
-    """An ASCII slug from Chinese text, e.g. 临颍县 -> lin-ying-xian."""
-    words = lazy_pinyin(text, errors=lambda chars: [chars])  # keep runs like "156" whole
-    joined = "-".join(w.lower() for w in words)
-    return re.sub(r"[^a-z0-9]+", "-", joined).strip("-")
 
 
 def _slug_problem(source: SourceFile) -> Problem | None:
@@ -166,9 +159,15 @@ def _unique(items: list, what: str) -> list[Problem]:
     return problems
 
 
-def load_site(tree: SourceTree, content_display: str) -> tuple[Site, list[Problem]]:
+def load_site(
+    tree: SourceTree, content_display: str, memo: dict[str, Any] | None = None
+) -> tuple[Site, list[Problem]]:
     """Parse and validate all content. The Site holds what could be parsed; any problem
-    of severity "error" means nothing may be published."""
+    of severity "error" means nothing may be published.
+
+    ``memo`` maps the digest of an article file (path and bytes) to its parse result; it
+    is read and filled, so a build cache can skip parsing unchanged files."""
+    memo = {} if memo is None else memo
     config, problems = load_config(tree.site_config, content_display)
     phrases, phrase_problems = load_phrases(tree.phrases)
     problems += phrase_problems
@@ -185,7 +184,10 @@ def load_site(tree: SourceTree, content_display: str) -> tuple[Site, list[Proble
 
     articles: list[Article] = []
     for source in tree.articles:
-        article, found = _article(source)
+        key = digest(source.display, source.data)
+        if key not in memo:
+            memo[key] = _article(source)
+        article, found = memo[key]
         problems += found
         if article is not None:
             articles.append(article)

@@ -17,7 +17,7 @@ import nh3
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
-from bulletin.content import pinyin_slug
+from bulletin.slugs import pinyin_slug
 
 KEEP_OPEN = "\ue000"
 KEEP_CLOSE = "\ue001"
@@ -253,9 +253,18 @@ _BLOCK_END_RE = re.compile(r"</(p|h[1-6]|li|tr|pre|blockquote|div|table|dt|dd)>|
 _TAG_RE = re.compile(r"<[^>]*>")
 
 
+_FOOTNOTE_LINKS_RE = re.compile(
+    r'<sup id="fnref[^"]*"><a class="footnote-ref"[^>]*>.*?</a></sup>'
+    r'|<a class="footnote-backref"[^>]*>.*?</a>',
+    re.S,
+)
+
+
 def html_to_text(fragment: str) -> str:
-    """Visible text of an HTML fragment, a line per block, markers removed."""
-    text = _BLOCK_END_RE.sub("\n", fragment)
+    """Text a reader reads in an HTML fragment, a line per block, markers removed
+    (footnote numbers and back-links are navigation, not text)."""
+    text = _FOOTNOTE_LINKS_RE.sub("", fragment)
+    text = _BLOCK_END_RE.sub("\n", text)
     text = html.unescape(_TAG_RE.sub("", text))
     lines = (line.strip() for line in strip_markers(text).split("\n"))
     return "\n".join(line for line in lines if line)

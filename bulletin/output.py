@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gzip
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping
@@ -41,15 +42,42 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
+#: Files that get a gzip copy beside them for nginx's gzip_static.
+COMPRESSIBLE = frozenset({".html", ".xml", ".css", ".js", ".svg", ".txt", ".json"})
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """Deterministic gzip: no timestamp, no file name, so builds stay byte-identical."""
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write one output file, and its ``.gz`` twin where nginx can serve one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    if path.suffix in COMPRESSIBLE:
+        path.with_name(path.name + ".gz").write_bytes(gzip_bytes(data))
+
+
 def write_files(root: Path, files: Mapping[str, bytes]) -> None:
     """Write ``files`` (POSIX relative path -> bytes) below ``root``, in sorted order."""
-    made: set[Path] = set()
     for rel in sorted(files):
-        path = root / rel
-        if path.parent not in made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            made.add(path.parent)
-        path.write_bytes(files[rel])
+        write_file(root / rel, files[rel])
+
+
+def link_file(source: Path, target: Path) -> None:
+    """Reuse an unchanged file of the previous output (and its .gz) by a hard link.
+
+    Files are never changed in place, only replaced, so the two trees can share them."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.link(source, target)
+    if target.suffix in COMPRESSIBLE:
+        compressed = source.with_name(source.name + ".gz")
+        twin = target.with_name(target.name + ".gz")
+        if compressed.is_file():
+            os.link(compressed, twin)
+        else:
+            twin.write_bytes(gzip_bytes(source.read_bytes()))
 
 
 def copy_files(root: Path, copies: Iterable[tuple[str, Path]]) -> None:
@@ -57,6 +85,8 @@ def copy_files(root: Path, copies: Iterable[tuple[str, Path]]) -> None:
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
+        if target.suffix in COMPRESSIBLE:
+            target.with_name(target.name + ".gz").write_bytes(gzip_bytes(target.read_bytes()))
 
 
 def publish(output: Path, fill: Callable[[Path], None]) -> None:

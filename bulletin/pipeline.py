@@ -10,25 +10,30 @@ converters are made from a temporary folder that is removed at once.
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from bulletin.cache import BuildCache, cache_path, code_fingerprint, data_key, digest
 from bulletin.config import normalise_base_url
 from bulletin.content import load_site
 from bulletin.lint import lint as lint_site
 from bulletin.markup import LinkMap, MarkdownRenderer, Rendered
 from bulletin.model import Site
-from bulletin.output import copy_files, publish, write_files
+from bulletin.output import copy_files, link_file, publish, write_file, write_files
+from bulletin.parallel import default_jobs, parallel_map
 from bulletin.problems import ContentError, Problem
 from bulletin.render import (
     TEMPLATES_DIR,
     Assets,
+    PageJob,
     SiteRenderer,
     make_environment,
     search_documents,
@@ -36,7 +41,7 @@ from bulletin.render import (
 )
 from bulletin.sources import SourceTree, read_tree
 from bulletin.taxonomy import build_taxonomies
-from bulletin.variants import Variant, make_variants, phrases_text
+from bulletin.variants import make_variants, phrases_text
 from search.indexing import write_index
 
 OUTPUT_MARK = "_search/meta.json"  # a folder holding this was written by a build
@@ -54,6 +59,8 @@ class Checked:
     site: Site
     bodies: Mapping[str, Rendered]  # slug -> article body, when there are no errors
     problems: tuple[Problem, ...]  # errors and warnings, sorted
+    parsed: dict[str, Any] = field(default_factory=dict)  # parse results, for the cache
+    body_keys: dict[str, str] = field(default_factory=dict)  # slug -> key of its body
 
     @property
     def errors(self) -> list[Problem]:
@@ -69,23 +76,32 @@ class BuildResult:
     warnings: tuple[Problem, ...]
 
 
-def check(content: Path, base_url: str | None = None, lint: bool = True) -> Checked:
+def check(
+    content: Path,
+    base_url: str | None = None,
+    lint: bool = True,
+    cache: BuildCache | None = None,
+    jobs: int = 1,
+) -> Checked:
     """Read and validate everything, render Markdown to find broken links, and (``lint``)
-    add the editor warnings of bulletin.lint; write nothing."""
+    add the editor warnings of bulletin.lint; write nothing. ``cache`` supplies results
+    of an earlier build for unchanged files."""
     tree = read_tree(content)
-    site, problems = load_site(tree, str(content))
+    parsed = dict(cache.parsed) if cache else {}
+    site, problems = load_site(tree, str(content), parsed)
     if base_url is not None:
         normalised, error = normalise_base_url(base_url)
         if error:
             raise UsageError(error.replace("'base_url'", "--base-url"))
         site = replace(site, config=replace(site.config, base_url=normalised))
     bodies: dict[str, Rendered] = {}
+    body_keys: dict[str, str] = {}
     if not any(p.severity == "error" for p in problems):
-        bodies, link_problems = render_bodies(site, tree)
-        problems += link_problems
+        bodies, body_keys = render_bodies(site, tree, cache.bodies if cache else {}, jobs)
+        problems += link_problems(site, bodies)
         if lint:
             problems += lint_site(site, content)
-    return Checked(tree, site, bodies, tuple(sorted(problems)))
+    return Checked(tree, site, bodies, tuple(sorted(problems)), parsed, body_keys)
 
 
 def make_markdown(site: Site, tree: SourceTree) -> MarkdownRenderer:
@@ -95,26 +111,39 @@ def make_markdown(site: Site, tree: SourceTree) -> MarkdownRenderer:
     return MarkdownRenderer(LinkMap(targets), static)
 
 
-def render_bodies(site: Site, tree: SourceTree) -> tuple[dict[str, Rendered], list[Problem]]:
-    """Each article's Markdown rendered once, in Simplified; broken links as warnings."""
+def render_bodies(
+    site: Site, tree: SourceTree, known: Mapping[str, Rendered], jobs: int
+) -> tuple[dict[str, Rendered], dict[str, str]]:
+    """Each article's Markdown rendered once, in Simplified, on ``jobs`` processes;
+    bodies whose inputs are unchanged come from ``known``. Returns bodies and keys."""
     markdown = make_markdown(site, tree)
-    bodies: dict[str, Rendered] = {}
+    links_key = digest(
+        repr(sorted(markdown.links.targets.items())), repr(sorted(markdown.static_files))
+    )
+    keys = {}
+    for article in site.articles:
+        # only a body with a link depends on where the other files are
+        depends = "](" in article.body or "href=" in article.body or "src=" in article.body
+        keys[article.slug] = digest(article.rel, article.body, links_key if depends else "")
+    missing = [a for a in site.articles if keys[a.slug] not in known]
+    rendered = parallel_map(
+        lambda a: markdown.render(a.body, a.rel, "../../"), missing, jobs, chunk_size=16
+    )
+    fresh = {keys[a.slug]: body for a, body in zip(missing, rendered, strict=True)}
+    bodies = {a.slug: fresh.get(keys[a.slug]) or known[keys[a.slug]] for a in site.articles}
+    return bodies, keys
+
+
+def link_problems(site: Site, bodies: Mapping[str, Rendered]) -> list[Problem]:
+    """Links and images that lead nowhere, as warnings at their lines."""
     problems: list[Problem] = []
     for article in site.articles:
-        rendered = markdown.render(article.body, article.rel, "../../")
-        bodies[article.slug] = rendered
         seen: Counter[str] = Counter()
-        for url in rendered.broken_links:
+        for url in bodies[article.slug].broken_links:
             seen[url] += 1
-            problems.append(
-                Problem(
-                    article.path,
-                    _line_of(article.body, url, article.body_line, seen[url]),
-                    f"link leads nowhere: {url}",
-                    "warning",
-                )
-            )
-    return bodies, problems
+            line = _line_of(article.body, url, article.body_line, seen[url])
+            problems.append(Problem(article.path, line, f"link leads nowhere: {url}", "warning"))
+    return problems
 
 
 def _line_of(body: str, url: str, first_line: int, occurrence: int = 1) -> int:
@@ -128,16 +157,36 @@ def _line_of(body: str, url: str, first_line: int, occurrence: int = 1) -> int:
     return first_line + hits[min(occurrence, len(hits)) - 1]
 
 
+class Progress(Protocol):
+    """A progress display: told the amount of work, then each step done."""
+
+    def start(self, total: int) -> None: ...
+    def advance(self, count: int) -> None: ...
+    def close(self) -> None: ...
+
+
 def build(
     content: Path,
     output: Path,
     base_url: str | None = None,
     templates: Path = TEMPLATES_DIR,
+    use_cache: bool = True,
+    jobs: int | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
-    """Build ``content`` into ``output``; raises ContentError (nothing written) on errors."""
+    """Build ``content`` into ``output``; raises ContentError (nothing written) on errors.
+
+    With ``use_cache``, results of the last build kept in ``output.cache/`` are reused
+    where their inputs are unchanged; the output is the same either way."""
     started = time.perf_counter()
     _check_output_folder(content, output)
-    checked = check(content, base_url)
+    jobs = jobs or default_jobs()
+    fingerprint = code_fingerprint(templates)
+    cache_dir = cache_path(output)
+    cache = (
+        BuildCache.load(cache_dir, fingerprint, output) if use_cache else BuildCache(fingerprint)
+    )
+    checked = check(content, base_url, lint=False, cache=cache, jobs=jobs)
     if checked.errors:
         raise ContentError(list(checked.problems))
     site, tree, bodies = checked.site, checked.tree, checked.bodies
@@ -154,7 +203,17 @@ def build(
         assets=Assets.load(templates / "assets"),
         markdown=make_markdown(site, tree),
     )
-    files = dict(_site_files(renderer, variants))
+    page_jobs = renderer.page_jobs()
+    article_digests = {id(a): digest(pickle.dumps(a, protocol=5)) for a in site.articles}
+    shared = data_key((fingerprint, renderer.shared_data()), article_digests)
+    page_keys = {
+        job.rel: data_key(
+            (shared, job.spec.template, job.spec.path, job.variant, job.spec.context),
+            article_digests,
+        )
+        for job in page_jobs
+    }
+    files = dict(renderer.render_extras())
     files.update({f"assets/{name}": data for name, data in renderer.assets.files.items()})
     files["_search/phrases.txt"] = phrases_text(site.phrases).encode("utf-8")
     meta = search_meta(site, urlsplit(site.config.base_url).path or "/", has_phrases=True)
@@ -163,28 +222,47 @@ def build(
     ).encode("utf-8")
     documents = list(search_documents(site, bodies, variants, renderer.issues_by_slug))
 
+    def write_page(job: PageJob, staging: Path) -> None:
+        write_file(staging / job.rel, renderer.render_job(job))
+
     def fill(staging: Path) -> None:
+        fresh: list[PageJob] = []
+        for job in page_jobs:
+            previous = cache.reusable(job.rel, page_keys[job.rel], output) if cache.loaded else None
+            if previous is None:
+                fresh.append(job)
+            else:
+                link_file(previous, staging / job.rel)
+        if progress:
+            progress.start(len(fresh))
+        parallel_map(
+            lambda job: write_page(job, staging),
+            fresh,
+            jobs,
+            progress=progress.advance if progress else None,
+        )
+        if progress:
+            progress.close()
         write_files(staging, files)
         copy_files(staging, ((f"static/{s.rel}", s.path) for s in tree.static))
         write_index(staging / "_search" / "whoosh", documents, meta)
 
     publish(output, fill)
-    pages = sum(1 for name in files if name.endswith(".html"))
+    if use_cache:
+        cache.save(
+            cache_dir, output, checked.parsed, _by_key(bodies, checked.body_keys), page_keys, {}
+        )
     return BuildResult(
         articles=len(site.articles),
-        pages=pages,
+        pages=len(page_jobs) + sum(1 for name in files if name.endswith(".html")),
         variants=len(variants),
         seconds=time.perf_counter() - started,
         warnings=tuple(p for p in checked.problems if p.severity == "warning"),
     )
 
 
-def _site_files(
-    renderer: SiteRenderer, variants: Mapping[str, Variant]
-) -> Iterator[tuple[str, bytes]]:
-    for variant in variants.values():
-        yield from renderer.render_variant_pages(variant)
-    yield from renderer.render_root_pages()
+def _by_key(bodies: Mapping[str, Rendered], keys: Mapping[str, str]) -> dict[str, Rendered]:
+    return {keys[slug]: body for slug, body in bodies.items()}
 
 
 def _check_output_folder(content: Path, output: Path) -> None:

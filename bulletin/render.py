@@ -85,6 +85,15 @@ class PageSpec:
 
 
 @dataclass(frozen=True)
+class PageJob:
+    """One page of one variant: where it goes and what renders it."""
+
+    rel: str  # output path, e.g. "zh-hant/articles/x/index.html"
+    spec: PageSpec
+    variant: str
+
+
+@dataclass(frozen=True)
 class Pagination:
     number: int
     count: int
@@ -298,22 +307,75 @@ class SiteRenderer:
         html = template.render(**self.common(variant, spec.path), **spec.context)
         return variant.html(html).encode("utf-8")
 
-    def render_variant_pages(self, variant: Variant) -> Iterator[tuple[str, bytes]]:
-        for spec in self.page_specs():
-            yield f"{variant.name}/{spec.path}index.html", self.render_spec(spec, variant)
-        yield f"{variant.name}/feed.xml", self.render_feed(variant)
+    def page_jobs(self) -> list[PageJob]:
+        """Every templated page of every variant, in a fixed order."""
+        specs = list(self.page_specs())
+        return [
+            PageJob(f"{name}/{spec.path}index.html", spec, name)
+            for name in self.variants
+            for spec in specs
+        ]
 
-    def render_feed(self, variant: Variant) -> bytes:
-        entries = self.site.articles[:FEED_ENTRIES]
+    def render_job(self, job: PageJob) -> bytes:
+        return self.render_spec(job.spec, self.variants[job.variant])
+
+    def shared_data(self) -> tuple[Any, ...]:
+        """What every page may show besides its own data (navigation, slugs, footer):
+        part of every page's cache key."""
+        return (
+            self.site.config,
+            sorted(
+                (kind, name, term.slug) for (kind, name), term in self.taxonomies.by_name.items()
+            ),
+            [(p.slug, p.title) for p in self.site.pages],
+            [(i.slug, i.title, i.date) for i in self.site.issues],
+            sorted(self.assets.names.items()),
+            list(self.variants),
+        )
+
+    def render_extras(self) -> Iterator[tuple[str, bytes]]:
+        """Feeds, the root pages and the sitemap: cheap, rendered on every build."""
+        for variant in self.variants.values():
+            yield (
+                f"{variant.name}/feed.xml",
+                self.render_feed(
+                    variant, self.site.articles, self.site.config.title, "feed.xml", ""
+                ),
+            )
+            for kind in ("counties", "themes"):
+                for term in self.taxonomies.of_kind(kind):
+                    yield (
+                        f"{variant.name}/{term.path}feed.xml",
+                        self.render_feed(
+                            variant,
+                            term.articles,
+                            f"{term.name} - {self.site.config.title}",
+                            f"{term.path}feed.xml",
+                            term.path,
+                        ),
+                    )
+        yield from self.render_root_pages()
+
+    def render_feed(
+        self,
+        variant: Variant,
+        articles: tuple[Article, ...],
+        title: str,
+        path: str,
+        alternate: str,
+    ) -> bytes:
+        entries = articles[:FEED_ENTRIES]
         updated = max((a.date for a in entries), default=dt.date(2000, 1, 1))
         xml = self.env.get_template("feed.xml").render(
             site=self.site.config,
             variant=variant,
             base_url=self.base_url,
+            title=title,
             entries=entries,
             updated=updated,
             summary=self.summary,
-            feed_url=f"{self.base_url}{variant.name}/feed.xml",
+            feed_url=f"{self.base_url}{variant.name}/{path}",
+            alternate_url=f"{self.base_url}{variant.name}/{alternate}",
         )
         return variant.html(xml).encode("utf-8")
 
@@ -327,10 +389,17 @@ class SiteRenderer:
             asset=lambda name: f"assets/{self.assets.names[name]}",
         )
         yield "index.html", first.html(chooser).encode("utf-8")
-        not_found = self.env.get_template("404.html").render(
-            **self.common(first, "", absolute=True)
-        )
-        yield "404.html", first.html(not_found).encode("utf-8")
+        # served for any missing URL, so links start from the base path; every script
+        # says it, the page's own first (output/404.html, and one per variant for hosts
+        # that map errors per location)
+        for variant in self.variants.values():
+            not_found = self.env.get_template("404.html").render(
+                **self.common(variant, "", absolute=True)
+            )
+            page = variant.html(not_found).encode("utf-8")
+            if variant is first:
+                yield "404.html", page
+            yield f"{variant.name}/404.html", page
         yield (
             "robots.txt",
             (f"User-agent: *\nAllow: /\nSitemap: {self.base_url}sitemap.xml\n").encode(),

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from bulletin.config import SLUG_RE
-from bulletin.content import pinyin_slug
+from bulletin.slugs import pinyin_slug
 
 
 class SkeletonError(Exception):

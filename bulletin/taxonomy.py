@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from bulletin.content import pinyin_slug
 from bulletin.model import Article, Site
+from bulletin.slugs import pinyin_slug
 
 KINDS = ("counties", "themes", "slogans")
 

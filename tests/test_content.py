@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bulletin import pipeline
-from bulletin.content import load_site, pinyin_slug
+from bulletin.content import load_site
+from bulletin.slugs import pinyin_slug
 from bulletin.sources import read_tree
 
 from .conftest import FIXTURES, ROOT

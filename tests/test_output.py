@@ -35,7 +35,7 @@ def test_content_errors_leave_the_previous_output_untouched(tmp_path: Path) -> N
         pipeline.build(content, site)
     assert [p.line for p in caught.value.problems] == [6]
     assert _snapshot(site) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "output"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "output", "output.cache"]
 
 
 def test_a_failure_while_writing_leaves_the_previous_output_untouched(tmp_path: Path) -> None:

@@ -1,0 +1,66 @@
+"""Pure per-item work spread over processes, for full builds on every core.
+
+Workers are forked after the parent has built everything the work needs (the content
+model, the Jinja environment, the OpenCC converters), so nothing large is pickled: a
+work item is an index and a result is small. Fork is unsafe in a process that runs other
+threads (``build.py serve``), so there, and for small batches, the work runs in-process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+# The task of a worker process, set once when the worker starts (see _start); the parent
+# never sets it.
+_worker_task: Callable[[Any], Any] | None = None
+
+
+def _start(task: Callable[[Any], Any]) -> None:
+    global _worker_task
+    _worker_task = task
+
+
+def _run_chunk(chunk: Sequence[Any]) -> list[Any]:
+    assert _worker_task is not None
+    return [_worker_task(item) for item in chunk]
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def parallel_map(
+    task: Callable[[Item], Result],
+    items: Sequence[Item],
+    jobs: int,
+    chunk_size: int = 32,
+    progress: Callable[[int], None] | None = None,
+) -> list[Result]:
+    """``[task(item) for item in items]``, in order, on ``jobs`` processes when worth it."""
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if jobs <= 1 or len(items) < 4 * chunk_size or not forkable or threading.active_count() > 1:
+        results = []
+        for item in items:
+            results.append(task(item))
+            if progress:
+                progress(1)
+        return results
+    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    results = []
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_start, initargs=(task,)
+    ) as pool:
+        for chunk, part in zip(chunks, pool.map(_run_chunk, chunks), strict=True):
+            results.extend(part)
+            if progress:
+                progress(len(chunk))
+    return results

@@ -1,0 +1,148 @@
+"""Incremental builds: an edit redoes what it touches, and the output equals a clean build."""
+
+from __future__ import annotations
+
+import filecmp
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bulletin import pipeline
+from bulletin.cache import BuildCache, cache_path, code_fingerprint
+from bulletin.render import TEMPLATES_DIR
+
+from .conftest import FIXTURES
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and p.relative_to(root).parts[:2] != ("_search", "whoosh")
+    )
+
+
+def assert_same_site(one: Path, two: Path) -> None:
+    names = _files(one)
+    assert names == _files(two)
+    _, mismatch, errors = filecmp.cmpfiles(one, two, names, shallow=False)
+    assert mismatch == [] and errors == []
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    folder = tmp_path / "content"
+    shutil.copytree(FIXTURES / "variants", folder)
+    return folder
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _inode(path: Path) -> int:
+    return path.stat().st_ino
+
+
+def test_an_article_edit_reuses_untouched_pages_and_equals_a_clean_build(
+    content: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    untouched = site / "zh-hant" / "about" / "index.html"
+    touched = site / "zh-hant" / "articles" / "shequ-3" / "index.html"
+    before = {p: _inode(p) for p in (untouched, touched)}
+
+    _edit(content / "articles" / "shequ-3.md", "社区群众工作第3篇", "社区群众工作第三篇")
+    pipeline.build(content, site)
+    assert _inode(untouched) == before[untouched]  # hard-linked from the last build
+    assert _inode(touched) != before[touched]
+    assert "社區群眾工作第三篇" in touched.read_text("utf-8")
+    # its neighbours and the lists it is in show the new title too
+    assert "社區群眾工作第三篇" in (site / "zh-hant/articles/shequ-2/index.html").read_text("utf-8")
+    assert "社區群眾工作第三篇" in (site / "zh-hant/counties/mou-qu/page/2/index.html").read_text(
+        "utf-8"
+    )
+
+    clean = tmp_path / "clean"
+    pipeline.build(content, clean, use_cache=False)
+    assert_same_site(site, clean)
+
+
+def test_template_config_and_phrase_edits_give_a_clean_build_result(
+    content: Path, tmp_path: Path
+) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, templates)
+    site = tmp_path / "site"
+    pipeline.build(content, site, templates=templates)
+    _edit(templates / "page.html", "<h1>{{ page.title }}</h1>", "<h1>《{{ page.title }}》</h1>")
+    _edit(content / "site.yaml", "title: 社区工作简报", "title: 社区工作通讯")
+    _edit(content / "phrases.txt", "审签\t審簽", "审签\t審签")
+    pipeline.build(content, site, templates=templates)
+    clean = tmp_path / "clean"
+    pipeline.build(content, clean, templates=templates, use_cache=False)
+    assert_same_site(site, clean)
+    assert "《關於本刊》" in (site / "zh-hant/about/index.html").read_text("utf-8")
+    assert "審签制度" in (site / "zh-hant/articles/shenqian/index.html").read_text("utf-8")
+
+
+def test_adding_and_removing_articles_equals_a_clean_build(content: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    (content / "articles" / "shequ-5.md").unlink()
+    shutil.copy(content / "articles" / "shequ-1.md", content / "articles" / "shequ-6.md")
+    _edit(content / "articles" / "shequ-6.md", "date: 2017-01-10", "date: 2017-08-10")
+    pipeline.build(content, site)
+    assert not (site / "zh-hans/articles/shequ-5").exists()
+    clean = tmp_path / "clean"
+    pipeline.build(content, clean, use_cache=False)
+    assert_same_site(site, clean)
+
+
+def test_a_corrupt_or_foreign_cache_is_ignored(content: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    stored = cache_path(site) / "cache.pickle"
+    fingerprint = code_fingerprint(TEMPLATES_DIR)
+    assert BuildCache.load(cache_path(site), fingerprint, site).loaded
+
+    stored.write_bytes(stored.read_bytes()[:100])  # truncated
+    assert not BuildCache.load(cache_path(site), fingerprint, site).loaded
+
+    class Evil:
+        def __reduce__(self):  # would run code if the cache were trusted blindly
+            return (Path("/tmp/should-not-exist").touch, ())
+
+    stored.write_bytes(pickle.dumps({"format": 1, "x": Evil()}))
+    assert not BuildCache.load(cache_path(site), fingerprint, site).loaded
+    assert not Path("/tmp/should-not-exist").exists()
+
+    pipeline.build(content, site)  # a full build over the bad cache, which it replaces
+    assert BuildCache.load(cache_path(site), "another version", site).loaded is False
+    assert BuildCache.load(cache_path(site), fingerprint, tmp_path / "elsewhere").loaded is False
+
+
+def test_a_tampered_output_file_is_rendered_again(content: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    page = site / "zh-hans" / "about" / "index.html"
+    original = page.read_bytes()
+    page.write_bytes(b"tampered")
+    pipeline.build(content, site)
+    assert page.read_bytes() == original
+
+
+def test_the_cache_lives_beside_the_output_not_in_it(content: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    assert (tmp_path / "site.cache" / "cache.pickle").is_file()
+    assert not any("cache" in p.name for p in site.rglob("*"))
+    assert not any("cache" in p.name for p in content.rglob("*"))
+    shutil.rmtree(tmp_path / "site.cache")
+    pipeline.build(content, tmp_path / "nocache", use_cache=False)
+    assert not (tmp_path / "nocache.cache").exists()
