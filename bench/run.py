@@ -8,8 +8,8 @@ Generates the corpus of bench/corpus.py (into a temporary folder unless --keep),
 1. full builds, alternating the tools run by run (project, pelican, mkdocs, project, ...),
    R times each, every build a subprocess in a fresh folder: median wall seconds, CPU
    seconds (user+sys of the child and the children it waited for, from wait4), peak RSS
-   (the largest single process, from wait4; and the whole process tree, by polling with
-   psutil when installed), article pages and .html files written, and the ratio of this
+   (the largest single process, from wait4; and the whole process tree's PSS, by
+   polling with psutil when installed), article pages and .html files written, and the ratio of this
    project's wall time to each peer's;
 2. incremental builds of this project: rebuild with nothing changed, after appending a
    sentence to one article, and after adding an HTML comment to a copy of
@@ -73,14 +73,23 @@ class Measure:
     wall: float
     cpu: float
     max_rss_mb: float  # the largest single process (ru_maxrss)
-    tree_rss_mb: float | None  # the largest sum over the process tree (psutil polling)
+    tree_rss_mb: float | None  # the largest PSS sum over the process tree (psutil polling)
     status: int
 
 
-class TreeSampler(threading.Thread):
-    """Polls the RSS of a process and its descendants; keeps the largest sum."""
+def _footprint(proc: Any) -> int:
+    """PSS where the kernel gives it (pages shared after fork counted once over the
+    tree), else RSS."""
+    try:
+        return int(proc.memory_full_info().pss)
+    except (AttributeError, psutil.AccessDenied):
+        return int(proc.memory_info().rss)
 
-    def __init__(self, pid: int, interval: float = 0.05) -> None:
+
+class TreeSampler(threading.Thread):
+    """Polls the memory (PSS) of a process and its descendants; keeps the largest sum."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval, self.peak = pid, interval, 0
         self._halt = threading.Event()
@@ -96,7 +105,7 @@ class TreeSampler(threading.Thread):
             try:
                 for proc in [root, *root.children(recursive=True)]:
                     with contextlib.suppress(psutil.Error):
-                        total += proc.memory_info().rss
+                        total += _footprint(proc)
             except psutil.Error:
                 pass
             self.peak = max(self.peak, total)
@@ -176,7 +185,7 @@ class Summary:
             "wall_min_s": min(r.wall for r in ok),
             "wall_max_s": max(r.wall for r in ok),
             "cpu_s": median([r.cpu for r in ok]),
-            "max_rss_mb": median([r.max_rss_mb for r in ok]),
+            "max_rss_mb": median([r.max_rss_mb for r in ok]),  # tree_rss_mb: PSS
             "tree_rss_mb": median(trees) if trees else None,
             "article_pages": self.article_pages,
             "html_pages": self.html_pages,
@@ -543,7 +552,7 @@ def print_table(report: dict[str, Any]) -> None:
     )
     head = (
         f"{'tool':<9}{'articles':>9}{'pages':>8}{'wall s':>8}{'min-max':>13}"
-        f"{'CPU s':>8}{'RSS MB':>8}{'tree MB':>9}{'project/tool':>14}"
+        f"{'CPU s':>8}{'maxRSS':>8}{'treePSS':>9}{'project/tool':>14}"
     )
     p(head)
     p("-" * len(head))
@@ -559,6 +568,7 @@ def print_table(report: dict[str, Any]) -> None:
             f"{f['max_rss_mb']:>8.0f}{tree:>9}"
             f"{(f'{ratio:.2f}' if ratio else '-'):>14}"
         )
+    p("(maxRSS: the largest single process, MB; treePSS: the process tree's peak, MB)")
     inc = report.get("incremental")
     if inc:
         p("\nincremental (project):")
