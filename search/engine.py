@@ -15,6 +15,7 @@ import os
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -364,13 +365,45 @@ def _score(key: Any) -> float:
         return 0.0
 
 
+class ResultCache:
+    """Recent outcomes of one index generation, so the next page, a facet click that
+    returns to a query, or a popular term cost one lookup. Dropped with its generation."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Any, ...], Outcome] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> Outcome | None:
+        with self._lock:
+            outcome = self._items.get(key)
+            if outcome is not None:
+                self._items.move_to_end(key)
+            return outcome
+
+    def put(self, key: tuple[Any, ...], outcome: Outcome) -> None:
+        if self.size <= 0 or outcome.partial:
+            return
+        with self._lock:
+            self._items[key] = outcome
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 class Searcher:
     """One Whoosh searcher plus the index-wide lookups a query needs."""
 
-    def __init__(self, ix: index.Index, normaliser: Normaliser, names: dict[str, dict[str, str]]):
+    def __init__(
+        self,
+        ix: index.Index,
+        normaliser: Normaliser,
+        names: dict[str, dict[str, str]],
+        cache: ResultCache | None = None,
+    ) -> None:
         self._searcher = ix.searcher(weighting=scoring.BM25F())
         self._normaliser = normaliser
         self._names = names
+        self._cache = cache or ResultCache(0)
 
     def close(self) -> None:
         self._searcher.close()
@@ -416,6 +449,15 @@ class Searcher:
         return positive
 
     def search(self, q: Query, offset: int, limit: int, timeout: float) -> Outcome:
+        key = (q, offset, limit)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        outcome = self._search(q, offset, limit, timeout)
+        self._cache.put(key, outcome)
+        return outcome
+
+    def _search(self, q: Query, offset: int, limit: int, timeout: float) -> Outcome:
         compiled = self.compile(q)
         searcher = self._searcher
         facets = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS}
@@ -467,13 +509,17 @@ class _Generation:
     ix: index.Index
     normaliser: Normaliser
     names: dict[str, dict[str, str]]
+    cache: ResultCache
     pool: list[Searcher] = field(default_factory=list)
     busy: int = 0
     retired: bool = False
 
 
 def _open(
-    index_dir: Path, key: tuple[int, int, int], normalisers: dict[tuple, Normaliser]
+    index_dir: Path,
+    key: tuple[int, int, int],
+    normalisers: dict[tuple, Normaliser],
+    cache_size: int,
 ) -> _Generation:
     storage = FileStorage(str(index_dir), readonly=True)
     ix = storage.open_index(INDEX_NAME)
@@ -493,7 +539,9 @@ def _open(
             }
         # a first use of every segment's files, so a vanished segment fails here
         s.doc_count()
-    return _Generation(key=key, ix=ix, normaliser=normaliser, names=names)
+    return _Generation(
+        key=key, ix=ix, normaliser=normaliser, names=names, cache=ResultCache(cache_size)
+    )
 
 
 class LiveIndex:
@@ -506,9 +554,10 @@ class LiveIndex:
     gone, a half-written folder) is retried and meanwhile the previous one serves.
     """
 
-    def __init__(self, index_dir: Path, interval: float = 1.0) -> None:
+    def __init__(self, index_dir: Path, interval: float = 1.0, cache_size: int = 256) -> None:
         self.index_dir = index_dir
         self.interval = interval
+        self.cache_size = cache_size
         self._lock = threading.Lock()
         self._current: _Generation | None = None
         self._checked = float("-inf")
@@ -527,7 +576,7 @@ class LiveIndex:
                 return current
             for attempt in range(5):
                 try:
-                    gen = _open(self.index_dir, key, self._normalisers)
+                    gen = _open(self.index_dir, key, self._normalisers, self.cache_size)
                 except Exception as exc:  # any failure to open: keep serving the old one
                     self.last_error = f"{type(exc).__name__}: {exc}"
                     time.sleep(0.02 * (attempt + 1))
@@ -573,7 +622,7 @@ class LiveIndex:
         ok = False
         try:
             if searcher is None:
-                searcher = Searcher(gen.ix, gen.normaliser, gen.names)
+                searcher = Searcher(gen.ix, gen.normaliser, gen.names, gen.cache)
             yield searcher
             ok = True
         finally:
