@@ -64,3 +64,26 @@ def parallel_map(
             if progress:
                 progress(len(chunk))
     return results
+
+
+class Background:
+    """A function run in a forked process beside the caller's own work (the search
+    index is written while the pages render); ``join`` raises if it failed. Runs the
+    function at ``join`` time instead where forking is not safe or not wanted."""
+
+    def __init__(self, function: Callable[[], None], fork: bool) -> None:
+        self.function = function
+        self.process: multiprocessing.process.BaseProcess | None = None
+        if fork and "fork" in multiprocessing.get_all_start_methods() and (
+            threading.active_count() == 1
+        ):
+            self.process = multiprocessing.get_context("fork").Process(target=function)
+            self.process.start()
+
+    def join(self) -> None:
+        if self.process is None:
+            self.function()
+            return
+        self.process.join()
+        if self.process.exitcode != 0:
+            raise RuntimeError(f"background work failed (exit status {self.process.exitcode})")

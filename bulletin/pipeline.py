@@ -28,7 +28,7 @@ from bulletin.lint import lint as lint_site
 from bulletin.markup import LinkMap, MarkdownRenderer, Rendered
 from bulletin.model import Site
 from bulletin.output import copy_files, link_file, publish, write_file, write_files
-from bulletin.parallel import default_jobs, parallel_map
+from bulletin.parallel import Background, default_jobs, parallel_map
 from bulletin.problems import ContentError, Problem
 from bulletin.render import (
     TEMPLATES_DIR,
@@ -226,6 +226,13 @@ def build(
         write_file(staging / job.rel, renderer.render_job(job))
 
     def fill(staging: Path) -> None:
+        write_files(staging, files)
+        copy_files(staging, ((f"static/{s.rel}", s.path) for s in tree.static))
+        # the index is written in its own process while the pages render
+        index = Background(
+            lambda: write_index(staging / "_search" / "whoosh", documents, meta, procs=1),
+            fork=jobs > 1 and len(documents) >= 200,
+        )
         fresh: list[PageJob] = []
         for job in page_jobs:
             previous = cache.reusable(job.rel, page_keys[job.rel], output) if cache.loaded else None
@@ -243,9 +250,7 @@ def build(
         )
         if progress:
             progress.close()
-        write_files(staging, files)
-        copy_files(staging, ((f"static/{s.rel}", s.path) for s in tree.static))
-        write_index(staging / "_search" / "whoosh", documents, meta)
+        index.join()
 
     publish(output, fill)
     if use_cache:
