@@ -147,7 +147,10 @@ def make_schema(extra_pairs: Iterable[tuple[str, str]] = ()) -> fields.Schema:
         tag=fields.KEYWORD(commas=True, lowercase=False, scorable=False),
         year=fields.ID(),
         issue=fields.ID(stored=True),
-        date=fields.ID(stored=True, sortable=True),
+        date=fields.ID(stored=True),
+        # -YYYYMMDD: ascending is newest first. (A reversed facet on the date text
+        # makes Whoosh scan the list of all dates for every hit.)
+        newest=fields.NUMERIC(int, bits=32, signed=True, sortable=True),
         display=fields.STORED(),
         **text_fields,
     )
@@ -191,6 +194,36 @@ def write_documents(
     try:
         for row in rows:
             writer.add_document(**row)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    ix.close()
+
+
+def index_pairs(index_dir: Path) -> tuple[tuple[str, str], ...]:
+    """The extra folding pairs an existing index was written with."""
+    ix = index.open_dir(str(index_dir), indexname=INDEX_NAME)
+    try:
+        analyzer = ix.schema["body"].analyzer
+        assert isinstance(analyzer, _NgramAnalyzer)
+        return analyzer.extra_pairs
+    finally:
+        ix.close()
+
+
+def update_documents(
+    index_dir: Path, rows: Iterable[dict[str, Any]], removed: Iterable[str]
+) -> None:
+    """Replace the documents of ``rows`` (by slug) and delete ``removed`` in an existing
+    index, as one new commit (existing segment files are not changed)."""
+    ix = index.open_dir(str(index_dir), indexname=INDEX_NAME)
+    writer = ix.writer()
+    try:
+        for slug in removed:
+            writer.delete_by_term("slug", slug)
+        for row in rows:
+            writer.update_document(**row)
     except BaseException:
         writer.cancel()
         raise
@@ -461,9 +494,7 @@ class Searcher:
         compiled = self.compile(q)
         searcher = self._searcher
         facets = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS}
-        sortedby = sorting.MultiFacet(
-            [sorting.ScoreFacet(), sorting.FieldFacet("date", reverse=True)]
-        )
+        sortedby = sorting.MultiFacet([sorting.ScoreFacet(), sorting.FieldFacet("newest")])
         child = searcher.collector(limit=offset + limit, sortedby=sortedby, groupedby=facets)
         collector = _Deadline(child, time.monotonic() + timeout)
         with contextlib.suppress(collectors.TimeLimit):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,7 @@ def document_row(doc: dict[str, Any]) -> dict[str, Any]:
         "year": date[:4],
         "issue": doc.get("issue") or "",
         "date": date,
+        "newest": -int(date.replace("-", "")) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else 0,
         "display": json.dumps(display, ensure_ascii=False, sort_keys=True),
     }
 
@@ -104,3 +107,48 @@ def write_index(
     meta_path.write_text(
         json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n", encoding="utf-8"
     )
+
+
+def update_index(
+    index_dir: Path,
+    previous_dir: Path,
+    documents: Iterable[dict[str, Any]],
+    changed: set[str],
+    removed: set[str],
+    meta: dict[str, Any],
+) -> bool:
+    """Write ``index_dir`` as the index at ``previous_dir`` with the ``changed`` articles
+    (slugs, taken from ``documents``) replaced and the ``removed`` ones deleted.
+
+    The previous index's files are hard-linked, never changed: Whoosh writes a new
+    segment and a new TOC beside them, so a service reading the previous index is not
+    disturbed. Returns False, writing nothing, where an update cannot give the same
+    answers as a fresh index (no previous index, or the changed articles need folding
+    pairs the previous index lacks); the caller then calls :func:`write_index`.
+    """
+    from search.engine import INDEX_NAME, index_pairs, update_documents
+
+    if not any(previous_dir.glob(f"_{INDEX_NAME}_*.toc")):
+        return False
+    try:
+        old_pairs = set(index_pairs(previous_dir))
+    except Exception:  # an unreadable previous index: write a fresh one
+        return False
+    changed_docs = [d for d in documents if d["slug"] in changed]
+    phrases_name = meta.get("phrases")
+    phrases = (index_dir.parent / phrases_name) if phrases_name else None
+    variants = [v for v in meta.get("variants", []) if v != "zh-hans"]
+    if not variant_pairs(changed_docs, variants, phrases, Normaliser()) <= old_pairs:
+        return False
+    index_dir.mkdir(parents=True)
+    for path in sorted(previous_dir.iterdir()):
+        if path.is_file() and not path.name.endswith("_WRITELOCK"):
+            try:
+                os.link(path, index_dir / path.name)
+            except OSError:
+                shutil.copyfile(path, index_dir / path.name)
+    update_documents(index_dir, (document_row(d) for d in changed_docs), sorted(removed))
+    (index_dir.parent / "meta.json").write_text(
+        json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n", encoding="utf-8"
+    )
+    return True
