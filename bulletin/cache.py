@@ -126,6 +126,7 @@ class BuildCache:
     bodies: dict[str, Rendered] = field(default_factory=dict)  # body key -> Markdown HTML
     files: dict[str, tuple[str, FileStamp]] = field(default_factory=dict)  # rel -> key, stamp
     documents: dict[str, str] = field(default_factory=dict)  # slug -> digest of search doc
+    index_state: str = ""  # digest of what every index entry depends on (phrases, meta)
     output: str = ""  # the output folder these files are in
     loaded: bool = False  # False: no usable cache was found (a full build)
 
@@ -163,6 +164,7 @@ class BuildCache:
             bodies=state["bodies"],
             files=state["files"],
             documents=state["documents"],
+            index_state=str(state.get("index_state", "")),
             output=state["output"],
             loaded=True,
         )
@@ -189,6 +191,7 @@ class BuildCache:
         bodies: Mapping[str, Rendered],
         file_keys: Mapping[str, str],
         documents: Mapping[str, str],
+        index_state: str,
     ) -> None:
         """Record this build (after it was published into ``output``)."""
         files: dict[str, tuple[str, FileStamp]] = {}
@@ -206,6 +209,7 @@ class BuildCache:
             "bodies": dict(bodies),
             "files": files,
             "documents": dict(documents),
+            "index_state": index_state,
         }
         path.mkdir(parents=True, exist_ok=True)
         temporary = path / f"cache.pickle.{os.getpid()}"

@@ -4,7 +4,8 @@ A failed build leaves the previous output untouched. On Linux the swap is one
 ``renameat2(RENAME_EXCHANGE)``, so readers (nginx, the search service) never see a
 missing folder; elsewhere two renames. The previous tree is kept beside the output as
 ``NAME.previous`` until the next build, so a search service still reading the old index
-can finish its requests.
+can finish its requests; then it is renamed to a hidden ``.NAME.trash-PID`` and
+deleted in the background.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import ctypes.util
 import gzip
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -89,15 +92,32 @@ def copy_files(root: Path, copies: Iterable[tuple[str, Path]]) -> None:
             target.with_name(target.name + ".gz").write_bytes(gzip_bytes(target.read_bytes()))
 
 
+def remove_in_background(folders: list[Path]) -> None:
+    """Delete folders without waiting: removing a tree of thousands of small folders
+    takes seconds on some file systems, and no build needs to wait for it."""
+    if not folders:
+        return
+    code = "import shutil, sys\nfor f in sys.argv[1:]: shutil.rmtree(f, ignore_errors=True)"
+    subprocess.Popen(
+        [sys.executable, "-c", code, *map(str, folders)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def publish(output: Path, fill: Callable[[Path], None]) -> None:
     """Run ``fill(staging)`` to write the whole site, then swap it in as ``output``."""
     output = output.absolute()
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = staging_path(output)
     previous = previous_path(output)
-    for leftover in (staging, previous):
-        if leftover.exists():
-            shutil.rmtree(leftover)
+    if staging.exists():
+        shutil.rmtree(staging)
+    if previous.exists():
+        os.rename(previous, output.with_name(f".{output.name}.trash-{os.getpid()}"))
+    remove_in_background(sorted(output.parent.glob(f".{output.name}.trash-*")))
     staging.mkdir()
     try:
         fill(staging)

@@ -74,8 +74,10 @@ class Background:
     def __init__(self, function: Callable[[], None], fork: bool) -> None:
         self.function = function
         self.process: multiprocessing.process.BaseProcess | None = None
-        if fork and "fork" in multiprocessing.get_all_start_methods() and (
-            threading.active_count() == 1
+        if (
+            fork
+            and "fork" in multiprocessing.get_all_start_methods()
+            and (threading.active_count() == 1)
         ):
             self.process = multiprocessing.get_context("fork").Process(target=function)
             self.process.start()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import pickle
 import re
+import shutil
 import tempfile
 import time
 from collections import Counter
@@ -42,7 +43,7 @@ from bulletin.render import (
 from bulletin.sources import SourceTree, read_tree
 from bulletin.taxonomy import build_taxonomies
 from bulletin.variants import make_variants, phrases_text
-from search.indexing import write_index
+from search.indexing import update_index, write_index
 
 OUTPUT_MARK = "_search/meta.json"  # a folder holding this was written by a build
 
@@ -222,15 +223,38 @@ def build(
     ).encode("utf-8")
     documents = list(search_documents(site, bodies, variants, renderer.issues_by_slug))
 
+    document_digests = {
+        d["slug"]: digest(json.dumps(d, ensure_ascii=False, sort_keys=True)) for d in documents
+    }
+    index_state = digest(files["_search/phrases.txt"], files["_search/meta.json"])
+    index_files = _index_files(output)
+    index_reusable = (
+        cache.loaded
+        and cache.index_state == index_state
+        and bool(index_files)
+        and all(cache.reusable(rel, "index", output) for rel in index_files)
+    )
+
+    def write_search_index(index_dir: Path) -> None:
+        """Update the previous index with what changed, or write a fresh one."""
+        if index_reusable:
+            changed = {s for s, d in document_digests.items() if cache.documents.get(s) != d}
+            removed = set(cache.documents) - set(document_digests)
+            previous = output / "_search" / "whoosh"
+            if update_index(index_dir, previous, documents, changed, removed, meta):
+                return
+            shutil.rmtree(index_dir, ignore_errors=True)
+        write_index(index_dir, documents, meta, procs=1)
+
     def write_page(job: PageJob, staging: Path) -> None:
         write_file(staging / job.rel, renderer.render_job(job))
 
     def fill(staging: Path) -> None:
         write_files(staging, files)
         copy_files(staging, ((f"static/{s.rel}", s.path) for s in tree.static))
-        # the index is written in its own process while the pages render
+        # the index is written (or updated) in its own process while the pages render
         index = Background(
-            lambda: write_index(staging / "_search" / "whoosh", documents, meta, procs=1),
+            lambda: write_search_index(staging / "_search" / "whoosh"),
             fork=jobs > 1 and len(documents) >= 200,
         )
         fresh: list[PageJob] = []
@@ -254,8 +278,16 @@ def build(
 
     publish(output, fill)
     if use_cache:
+        file_keys = dict(page_keys)
+        file_keys.update(dict.fromkeys(_index_files(output), "index"))
         cache.save(
-            cache_dir, output, checked.parsed, _by_key(bodies, checked.body_keys), page_keys, {}
+            cache_dir,
+            output,
+            checked.parsed,
+            _by_key(bodies, checked.body_keys),
+            file_keys,
+            document_digests,
+            index_state,
         )
     return BuildResult(
         articles=len(site.articles),
@@ -263,6 +295,18 @@ def build(
         variants=len(variants),
         seconds=time.perf_counter() - started,
         warnings=tuple(p for p in checked.problems if p.severity == "warning"),
+    )
+
+
+def _index_files(output: Path) -> list[str]:
+    """The search index's files in an output folder, as output-relative paths."""
+    folder = output / "_search" / "whoosh"
+    if not folder.is_dir():
+        return []
+    return sorted(
+        f"_search/whoosh/{p.name}"
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.endswith("_WRITELOCK")
     )
 
 

@@ -21,7 +21,14 @@ from markupsafe import Markup, escape
 
 from bulletin.markup import KEEP_CLOSE, KEEP_OPEN, MarkdownRenderer, Rendered, html_to_text
 from bulletin.model import Article, Issue, Site
-from bulletin.taxonomy import Taxonomies, Term, Year, build_archive, group_counties
+from bulletin.taxonomy import (
+    Taxonomies,
+    Term,
+    TermSummary,
+    Year,
+    build_archive,
+    group_counties,
+)
 from bulletin.variants import Variant
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -184,12 +191,13 @@ class SiteRenderer:
             ("slogans", "slogan.html"),
         ):
             terms = self.taxonomies.of_kind(kind)
+            summaries = tuple(term.summary for term in terms)
             yield PageSpec(
                 f"{kind}/",
                 f"{kind}_index.html",
                 {
-                    "terms": terms,
-                    "groups": group_counties(terms) if kind == "counties" else (),
+                    "terms": summaries,
+                    "groups": group_counties(summaries) if kind == "counties" else (),
                 },
                 kind,
             )
@@ -199,7 +207,7 @@ class SiteRenderer:
                         pagination.path_of(pagination.number),
                         template,
                         {
-                            "term": term,
+                            "term": term.summary,
                             "pagination": pagination,
                             "counties": self._slogan_counties(term) if kind == "slogans" else (),
                         },
@@ -223,7 +231,9 @@ class SiteRenderer:
                 },
                 issue.title,
             )
-        yield PageSpec("archive/", "archive_index.html", {"years": self.archive}, "archive")
+        yield PageSpec(
+            "archive/", "archive_index.html", {"years": [y.counts for y in self.archive]}, "archive"
+        )
         for year in self.archive:
             yield from self._archive_specs(year, per_page)
         for page in site.pages:
@@ -261,9 +271,9 @@ class SiteRenderer:
                     f"{month.year}-{month.month}",
                 )
 
-    def _slogan_counties(self, term: Term) -> tuple[Term, ...]:
+    def _slogan_counties(self, term: Term) -> tuple[TermSummary, ...]:
         names = sorted({a.county for a in term.articles})
-        counties = (self.taxonomies.term("counties", name) for name in names)
+        counties = (self.taxonomies.term("counties", name).summary for name in names)
         return tuple(sorted(counties, key=lambda t: t.slug))
 
     def _note(self, issue: Issue, root: str) -> str:

@@ -12,6 +12,23 @@ KINDS = ("counties", "themes", "slogans")
 
 
 @dataclass(frozen=True)
+class TermSummary:
+    """What a list of terms shows of one: name, link, count. Pages get summaries, not
+    whole terms, so an edit to one article does not change every list page's data."""
+
+    kind: str
+    name: str
+    slug: str
+    count: int
+    city: str = ""
+    province: str = ""
+
+    @property
+    def path(self) -> str:
+        return f"{self.kind}/{self.slug}/"
+
+
+@dataclass(frozen=True)
 class Term:
     kind: str  # counties | themes | slogans
     name: str
@@ -24,6 +41,12 @@ class Term:
     def path(self) -> str:
         """Output path below a variant root."""
         return f"{self.kind}/{self.slug}/"
+
+    @property
+    def summary(self) -> TermSummary:
+        return TermSummary(
+            self.kind, self.name, self.slug, len(self.articles), self.city, self.province
+        )
 
 
 @dataclass(frozen=True)
@@ -104,11 +127,11 @@ class CountyGroup:
 
     province: str
     city: str
-    counties: tuple[Term, ...]
+    counties: tuple[TermSummary, ...]
 
 
-def group_counties(counties: tuple[Term, ...]) -> tuple[CountyGroup, ...]:
-    groups: dict[tuple[str, str], list[Term]] = defaultdict(list)
+def group_counties(counties: tuple[TermSummary, ...]) -> tuple[CountyGroup, ...]:
+    groups: dict[tuple[str, str], list[TermSummary]] = defaultdict(list)
     for term in counties:
         groups[(term.province, term.city)].append(term)
     # places without a province or city go last
@@ -141,6 +164,12 @@ class Year:
     @property
     def articles(self) -> tuple[Article, ...]:
         return tuple(a for month in self.months for a in month.articles)
+
+    @property
+    def counts(self) -> tuple[int, int, tuple[tuple[int, int], ...]]:
+        """(year, articles, ((month, articles), ...)): what the archive index shows."""
+        months = tuple((m.month, len(m.articles)) for m in self.months)
+        return self.year, sum(count for _, count in months), months
 
 
 def build_archive(articles: tuple[Article, ...]) -> tuple[Year, ...]:

@@ -22,6 +22,7 @@ query for 着 also finds 著.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -48,8 +49,12 @@ _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 SPACE = " "
 
 
+@functools.lru_cache(maxsize=1)
 def _fold_table() -> dict[int, str]:
-    """Code point -> representative of its script-variant class (min code point)."""
+    """Code point -> representative of its script-variant class (min code point).
+
+    Computed once per process (it costs about half a second) and never changed: callers
+    copy it before adding pairs."""
     import opencc
 
     chars = [chr(cp) for lo, hi in _CJK_RANGES for cp in range(lo, hi + 1)]

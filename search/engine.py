@@ -213,11 +213,16 @@ def index_pairs(index_dir: Path) -> tuple[tuple[str, str], ...]:
 
 
 def update_documents(
-    index_dir: Path, rows: Iterable[dict[str, Any]], removed: Iterable[str]
+    index_dir: Path,
+    rows: Iterable[dict[str, Any]],
+    removed: Iterable[str],
+    normaliser: Normaliser | None = None,
 ) -> None:
     """Replace the documents of ``rows`` (by slug) and delete ``removed`` in an existing
     index, as one new commit (existing segment files are not changed)."""
     ix = index.open_dir(str(index_dir), indexname=INDEX_NAME)
+    if normaliser is not None:
+        share_normaliser(ix.schema, normaliser)
     writer = ix.writer()
     try:
         for slug in removed:

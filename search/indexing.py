@@ -138,7 +138,8 @@ def update_index(
     phrases_name = meta.get("phrases")
     phrases = (index_dir.parent / phrases_name) if phrases_name else None
     variants = [v for v in meta.get("variants", []) if v != "zh-hans"]
-    if not variant_pairs(changed_docs, variants, phrases, Normaliser()) <= old_pairs:
+    base = Normaliser()
+    if not variant_pairs(changed_docs, variants, phrases, base) <= old_pairs:
         return False
     index_dir.mkdir(parents=True)
     for path in sorted(previous_dir.iterdir()):
@@ -147,7 +148,9 @@ def update_index(
                 os.link(path, index_dir / path.name)
             except OSError:
                 shutil.copyfile(path, index_dir / path.name)
-    update_documents(index_dir, (document_row(d) for d in changed_docs), sorted(removed))
+    normaliser = Normaliser(old_pairs, base=base)
+    rows = (document_row(d) for d in changed_docs)
+    update_documents(index_dir, rows, sorted(removed), normaliser)
     (index_dir.parent / "meta.json").write_text(
         json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n", encoding="utf-8"
     )

@@ -146,3 +146,44 @@ def test_the_cache_lives_beside_the_output_not_in_it(content: Path, tmp_path: Pa
     shutil.rmtree(tmp_path / "site.cache")
     pipeline.build(content, tmp_path / "nocache", use_cache=False)
     assert not (tmp_path / "nocache.cache").exists()
+
+
+def _answers(site: Path, query: str) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "search", "query", str(site), query, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    answer = json.loads(done.stdout)
+    return {
+        "total": answer["total"],
+        "slugs": [r["slug"] for r in answer["results"]],
+        "facets": answer["facets"],
+    }
+
+
+def test_an_edit_updates_the_search_index_instead_of_rewriting_it(
+    content: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    first_segment = sorted((site / "_search" / "whoosh").glob("*.seg"))
+    _edit(content / "articles" / "shequ-3.md", "第3篇。", "第3篇。新增的独特短语青稞酒坊。")
+    (content / "articles" / "shequ-5.md").unlink()
+    pipeline.build(content, site)
+    index = site / "_search" / "whoosh"
+    assert (index / "_MAIN_2.toc").is_file()  # a second commit on the previous index
+    assert all(seg.name in {p.name for p in index.glob("*.seg")} for seg in first_segment)
+
+    clean = tmp_path / "clean"
+    pipeline.build(content, clean, use_cache=False)
+    for query in ("青稞酒坊", "靑稞", "社区群众", "第5篇", "群眾", "county:某市某区"):
+        assert _answers(site, query) == _answers(clean, query), query
+    assert _answers(site, "青稞酒坊")["slugs"] == ["shequ-3"]
+    assert _answers(site, "第5篇")["total"] == 0
