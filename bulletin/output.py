@@ -131,3 +131,59 @@ def publish(output: Path, fill: Callable[[Path], None]) -> None:
     else:
         os.rename(output, previous)
         os.rename(staging, output)
+
+
+def publish_changes(output: Path, fill: Callable[[Path], None], removed: Iterable[str]) -> None:
+    """Publish an incremental build: ``fill(staging)`` writes only the files that
+    changed (and, if the index changed, a whole new ``_search/whoosh``); once it has
+    succeeded, each file is moved into ``output`` with an atomic rename, the index
+    folder is swapped in at once, and ``removed`` files (with their .gz) are deleted.
+
+    A failed ``fill`` leaves ``output`` untouched, as a full build does; a reader may see
+    a few pages old and a few new for the moment the renames take."""
+    output = output.absolute()
+    staging = staging_path(output)
+    previous = previous_path(output)
+    if staging.exists():
+        shutil.rmtree(staging)
+    if previous.exists():
+        os.rename(previous, output.with_name(f".{output.name}.trash-{os.getpid()}"))
+    remove_in_background(sorted(output.parent.glob(f".{output.name}.trash-*")))
+    staging.mkdir()
+    try:
+        fill(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    new_index = staging / "_search" / "whoosh"
+    staged = sorted(p for p in staging.rglob("*") if p.is_file() and new_index not in p.parents)
+    for path in staged:
+        target = output / path.relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+    if new_index.is_dir():
+        live = output / "_search" / "whoosh"
+        if not live.is_dir():
+            os.rename(new_index, live)
+        elif not _exchange(new_index, live):
+            parked = new_index.with_name("whoosh.parked")
+            os.rename(live, parked)
+            os.rename(new_index, live)
+            os.rename(parked, new_index)
+    for rel in sorted(removed):
+        for name in (rel, rel + ".gz"):
+            (output / name).unlink(missing_ok=True)
+        _prune_empty(output, (output / rel).parent)
+    # what is left in staging (the previous index, if one was swapped out) stays for a
+    # grace period, as after a full build
+    os.rename(staging, previous)
+
+
+def _prune_empty(root: Path, folder: Path) -> None:
+    """Remove ``folder`` and its parents below ``root`` while they are empty."""
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

@@ -28,7 +28,14 @@ from bulletin.content import load_site
 from bulletin.lint import lint as lint_site
 from bulletin.markup import LinkMap, MarkdownRenderer, Rendered
 from bulletin.model import Site
-from bulletin.output import copy_files, link_file, publish, write_file, write_files
+from bulletin.output import (
+    copy_files,
+    link_file,
+    publish,
+    publish_changes,
+    write_file,
+    write_files,
+)
 from bulletin.parallel import Background, default_jobs, parallel_map
 from bulletin.problems import ContentError, Problem
 from bulletin.render import (
@@ -249,21 +256,19 @@ def build(
     def write_page(job: PageJob, staging: Path) -> None:
         write_file(staging / job.rel, renderer.render_job(job))
 
-    def fill(staging: Path) -> None:
-        write_files(staging, files)
-        copy_files(staging, ((f"static/{s.rel}", s.path) for s in tree.static))
-        # the index is written (or updated) in its own process while the pages render
+    statics = {f"static/{s.rel}": s.path for s in tree.static}
+    fresh = [
+        job
+        for job in page_jobs
+        if not (cache.loaded and cache.reusable(job.rel, page_keys[job.rel], output))
+    ]
+
+    def render_pages(staging: Path) -> None:
+        """The pages to render, in worker processes, with the index beside them."""
         index = Background(
             lambda: write_search_index(staging / "_search" / "whoosh"),
             fork=jobs > 1 and len(documents) >= 200,
         )
-        fresh: list[PageJob] = []
-        for job in page_jobs:
-            previous = cache.reusable(job.rel, page_keys[job.rel], output) if cache.loaded else None
-            if previous is None:
-                fresh.append(job)
-            else:
-                link_file(previous, staging / job.rel)
         if progress:
             progress.start(len(fresh))
         parallel_map(
@@ -276,9 +281,40 @@ def build(
             progress.close()
         index.join()
 
-    publish(output, fill)
+    def fill(staging: Path) -> None:
+        """A whole new tree: unchanged pages hard-linked from the previous output."""
+        write_files(staging, files)
+        copy_files(staging, statics.items())
+        for job in page_jobs:
+            previous = cache.reusable(job.rel, page_keys[job.rel], output) if cache.loaded else None
+            if previous is not None:
+                link_file(previous, staging / job.rel)
+        render_pages(staging)
+
+    def fill_changes(staging: Path) -> None:
+        """Only what differs from the previous output."""
+        # _search/ always: the index writer reads the phrase dictionary beside it
+        changed = {
+            r: d for r, d in files.items() if r.startswith("_search/") or not _same(output / r, d)
+        }
+        write_files(staging, changed)
+        copy_files(
+            staging,
+            ((r, p) for r, p in statics.items() if not _same(output / r, p.read_bytes())),
+        )
+        render_pages(staging)
+
+    built = set(page_keys) | set(files) | set(statics)
+    if cache.loaded and output.is_dir() and len(fresh) <= len(page_jobs) // 2:
+        stale = [
+            rel for rel, (key, _) in cache.files.items() if key != "index" and rel not in built
+        ]
+        publish_changes(output, fill_changes, stale)
+    else:
+        publish(output, fill)
     if use_cache:
         file_keys = dict(page_keys)
+        file_keys.update(dict.fromkeys([*files, *statics], "file"))
         file_keys.update(dict.fromkeys(_index_files(output), "index"))
         cache.save(
             cache_dir,
@@ -296,6 +332,14 @@ def build(
         seconds=time.perf_counter() - started,
         warnings=tuple(p for p in checked.problems if p.severity == "warning"),
     )
+
+
+def _same(path: Path, data: bytes) -> bool:
+    """Whether ``path`` holds exactly ``data`` (an unchanged file is not rewritten)."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _index_files(output: Path) -> list[str]:
