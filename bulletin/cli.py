@@ -52,6 +52,12 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--jobs", type=int, default=0, help="worker processes (default: one per core)"
     )
+    build.add_argument(
+        "--templates",
+        type=Path,
+        default=pipeline.TEMPLATES_DIR,
+        help="the Jinja2 templates and assets/ (default: the project's templates/)",
+    )
 
     check = commands.add_parser("check", help="validate and lint the content; write nothing")
     _content_option(check)
@@ -158,6 +164,7 @@ def run_build(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         use_cache=not args.no_cache,
         jobs=args.jobs or None,
+        templates=args.templates,
         progress=ProgressBar() if ProgressBar.wanted() else None,
     )
     report(result.warnings)
