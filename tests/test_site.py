@@ -204,3 +204,31 @@ def test_builds_are_deterministic(tmp_path: Path) -> None:
     )
     assert mismatch == [] and errors == []
     assert len(match) == len(files) > 50
+
+
+def test_every_text_file_has_a_byte_exact_gzip_twin(variants_site: Path) -> None:
+    import gzip
+
+    texts = [
+        p
+        for p in variants_site.rglob("*")
+        if p.suffix in {".html", ".xml", ".css", ".js", ".svg", ".txt", ".json"}
+        and "_search" not in p.parts
+    ]
+    assert len(texts) > 100
+    for path in texts:
+        twin = path.with_name(path.name + ".gz")
+        assert gzip.decompress(twin.read_bytes()) == path.read_bytes(), path
+
+
+def test_feeds_per_county_and_theme_parse_and_hold_no_draft(variants_site: Path) -> None:
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    feeds = sorted(variants_site.glob("*/counties/*/feed.xml")) + sorted(
+        variants_site.glob("*/themes/*/feed.xml")
+    )
+    assert len(feeds) == 3 * (2 + 2)  # three scripts, two counties and two themes
+    county = ET.parse(variants_site / "zh-hant/counties/mou-qu/feed.xml").getroot()
+    assert county.find("a:title", ns).text == "某市某區 - 社區工作簡報"
+    assert len(county.findall("a:entry", ns)) == 5
+    for feed in feeds:
+        assert b"draft-secret" not in feed.read_bytes()
