@@ -12,7 +12,7 @@ from bulletin.model import Article, Issue, Page, Site
 from bulletin.problems import Problem
 from bulletin.schema import Field, check_fields
 from bulletin.slugs import pinyin_slug
-from bulletin.sources import SourceFile, SourceTree, split_front_matter
+from bulletin.sources import Document, SourceFile, SourceTree, split_front_matter
 
 ARTICLE_FIELDS = {
     "title": Field("text", required=True),
@@ -70,18 +70,27 @@ def _slug_problem(source: SourceFile) -> Problem | None:
     )
 
 
-def _article(source: SourceFile) -> tuple[Article | None, list[Problem]]:
-    problems: list[Problem] = []
+def _parse(
+    source: SourceFile, fields: dict[str, Field], what: str, extra: list[Problem] | None = None
+) -> tuple[Document | None, dict[str, Any], list[Problem]]:
+    """A content file's front matter checked against ``fields``: the document and its
+    values when there is no problem (``extra``: problems found by the caller)."""
+    problems = list(extra or [])
     slug_problem = _slug_problem(source)
     if slug_problem:
-        problems.append(slug_problem)
+        problems.insert(0, slug_problem)
     doc, parse_problems = split_front_matter(source)
     problems += parse_problems
     if doc is None:
-        return None, problems
-    values, field_problems = check_fields(doc.front, ARTICLE_FIELDS, source.display, "article")
+        return None, {}, problems
+    values, field_problems = check_fields(doc.front, fields, source.display, what)
     problems += field_problems
-    if problems:
+    return (None if problems else doc), values, problems
+
+
+def _article(source: SourceFile) -> tuple[Article | None, list[Problem]]:
+    doc, values, problems = _parse(source, ARTICLE_FIELDS, "article")
+    if doc is None:
         return None, problems
     article = Article(
         slug=PurePosixPath(source.rel).stem,
@@ -97,17 +106,8 @@ def _article(source: SourceFile) -> tuple[Article | None, list[Problem]]:
 
 
 def _issue(source: SourceFile) -> tuple[Issue | None, int, list[Problem]]:
-    problems: list[Problem] = []
-    slug_problem = _slug_problem(source)
-    if slug_problem:
-        problems.append(slug_problem)
-    doc, parse_problems = split_front_matter(source)
-    problems += parse_problems
+    doc, values, problems = _parse(source, ISSUE_FIELDS, "issue")
     if doc is None:
-        return None, 0, problems
-    values, field_problems = check_fields(doc.front, ISSUE_FIELDS, source.display, "issue")
-    problems += field_problems
-    if problems:
         return None, 0, problems
     issue = Issue(
         slug=PurePosixPath(source.rel).stem,
@@ -123,22 +123,11 @@ def _issue(source: SourceFile) -> tuple[Issue | None, int, list[Problem]]:
 
 
 def _page(source: SourceFile) -> tuple[Page | None, list[Problem]]:
-    problems: list[Problem] = []
-    slug_problem = _slug_problem(source)
-    if slug_problem:
-        problems.append(slug_problem)
     stem = PurePosixPath(source.rel).stem
-    if stem in RESERVED_SLUGS:
-        problems.append(
-            Problem(source.display, 1, f"page name '{stem}' is taken by the site's own pages")
-        )
-    doc, parse_problems = split_front_matter(source)
-    problems += parse_problems
+    taken = Problem(source.display, 1, f"page name '{stem}' is taken by the site's own pages")
+    reserved = [taken] if stem in RESERVED_SLUGS else []
+    doc, values, problems = _parse(source, PAGE_FIELDS, "page", reserved)
     if doc is None:
-        return None, problems
-    values, field_problems = check_fields(doc.front, PAGE_FIELDS, source.display, "page")
-    problems += field_problems
-    if problems:
         return None, problems
     return Page(stem, source.display, values["title"], doc.body, doc.body_line), []
 

@@ -107,10 +107,10 @@ def remove_in_background(folders: list[Path]) -> None:
     )
 
 
-def publish(output: Path, fill: Callable[[Path], None]) -> None:
-    """Run ``fill(staging)`` to write the whole site, then swap it in as ``output``."""
-    output = output.absolute()
-    output.parent.mkdir(parents=True, exist_ok=True)
+def _fill_staging(output: Path, fill: Callable[[Path], None]) -> tuple[Path, Path]:
+    """A fresh staging folder beside ``output`` filled by ``fill``; on failure it is
+    removed and the error raised, the output untouched. The tree kept from the build
+    before last is sent for deletion. Returns the staging and previous-tree paths."""
     staging = staging_path(output)
     previous = previous_path(output)
     if staging.exists():
@@ -124,6 +124,14 @@ def publish(output: Path, fill: Callable[[Path], None]) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    return staging, previous
+
+
+def publish(output: Path, fill: Callable[[Path], None]) -> None:
+    """Run ``fill(staging)`` to write the whole site, then swap it in as ``output``."""
+    output = output.absolute()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging, previous = _fill_staging(output, fill)
     if not output.exists():
         os.rename(staging, output)
     elif _exchange(staging, output):
@@ -142,19 +150,7 @@ def publish_changes(output: Path, fill: Callable[[Path], None], removed: Iterabl
     A failed ``fill`` leaves ``output`` untouched, as a full build does; a reader may see
     a few pages old and a few new for the moment the renames take."""
     output = output.absolute()
-    staging = staging_path(output)
-    previous = previous_path(output)
-    if staging.exists():
-        shutil.rmtree(staging)
-    if previous.exists():
-        os.rename(previous, output.with_name(f".{output.name}.trash-{os.getpid()}"))
-    remove_in_background(sorted(output.parent.glob(f".{output.name}.trash-*")))
-    staging.mkdir()
-    try:
-        fill(staging)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    staging, previous = _fill_staging(output, fill)
     new_index = staging / "_search" / "whoosh"
     staged = sorted(p for p in staging.rglob("*") if p.is_file() and new_index not in p.parents)
     for path in staged:
