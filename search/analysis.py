@@ -22,6 +22,7 @@ query for 着 also finds 著.
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import unicodedata
@@ -231,3 +232,41 @@ def literal_units(normaliser: Normaliser, literal: str) -> list[str]:
     for run in iter_runs(norm, None, len(norm)):
         units.extend(u[0] for u in run)
     return units
+
+
+def collapse(line: str) -> str:
+    """One run's units as a string: spaces trimmed and collapsed to one ``SPACE``."""
+    if SPACE not in line:
+        return line
+    return SPACE.join([part for part in line.split(SPACE) if part])
+
+
+def gram_positions(norm: str) -> dict[str, list[int]]:
+    """Bigram -> its positions in normalised text: exactly the bigrams and positions of
+    :func:`iter_runs` and :func:`bigrams`, without a tuple per unit (the indexing path)."""
+    grams: dict[str, list[int]] = {}
+    get = grams.get
+    pos = 0
+    for line in norm.split("\n"):
+        run = collapse(line)
+        n = len(run)
+        if not n:
+            continue
+        for i in range(n - 1):
+            gram = run[i : i + 2]
+            found = get(gram)
+            if found is None:
+                grams[gram] = [pos + i]
+            else:
+                found.append(pos + i)
+        pos += n + 1
+    return grams
+
+
+def unit_counts(norm: str) -> dict[str, int]:
+    """Unit -> occurrences in normalised text (spaces and line breaks left out): the
+    units :func:`iter_runs` gives, counted."""
+    counts = collections.Counter(norm)
+    counts.pop(SPACE, None)
+    counts.pop("\n", None)
+    return counts

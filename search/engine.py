@@ -12,12 +12,15 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import pickle
 import re
 import threading
 import time
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +28,19 @@ from whoosh import collectors, fields, index, matching, query, scoring, sorting
 from whoosh.analysis import Composable, Token
 from whoosh.filedb.filestore import FileStorage
 from whoosh.matching.wrappers import WrappingMatcher
+from whoosh.system import pack_uint
+from whoosh.writing import SegmentWriter
 
-from search.analysis import SPACE, Normaliser, Unit, bigrams, iter_runs, literal_units
+from search.analysis import (
+    SPACE,
+    Normaliser,
+    Unit,
+    bigrams,
+    gram_positions,
+    iter_runs,
+    literal_units,
+    unit_counts,
+)
 
 #: Text fields searched for a literal, with their BM25F weights (title, slogans above body).
 TEXT_FIELDS: dict[str, float] = {"title": 4.0, "slogans": 3.0, "body": 1.0}
@@ -126,11 +140,76 @@ class UnigramAnalyzer(_NgramAnalyzer):
                     yield unit
 
 
+#: Position lists of one position, encoded (most postings: a bigram once in a field).
+_ONE_POSITION: dict[int, bytes] = {}
+
+
+def _encode_positions(positions: list[int]) -> bytes:
+    """Exactly ``whoosh.formats.Positions.encode``: the count, then the pickled deltas."""
+    if len(positions) == 1:
+        pos = positions[0]
+        value = _ONE_POSITION.get(pos)
+        if value is None:
+            value = pack_uint(1) + pickle.dumps([pos], 2)
+            if len(_ONE_POSITION) < 1 << 20:
+                _ONE_POSITION[pos] = value
+        return value
+    deltas = [b - a for a, b in zip([0, *positions], positions, strict=False)]
+    return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+
+
+#: Frequencies, encoded as ``whoosh.formats.Frequency`` does.
+_FREQ = [pack_uint(n) for n in range(256)]
+
+
+def _encode_freq(freq: int) -> bytes:
+    return _FREQ[freq] if freq < 256 else pack_uint(freq)
+
+
+class GramField(fields.TEXT):
+    """A TEXT field of unit bigrams with positions (:class:`BigramAnalyzer`), whose
+    postings are computed directly from the normalised string: the same terms,
+    frequencies, weights and encoded positions as Whoosh's analyzer and ``Positions``
+    format give, without a Token object and a generator step per bigram."""
+
+    def postings(self, value: str) -> tuple[list[tuple[str, int, bytes]], int]:
+        """(term, frequency, encoded positions) per distinct bigram, and the field length."""
+        grams = gram_positions(self.analyzer.normaliser.normalise(value))
+        items = [(term, len(pos), _encode_positions(pos)) for term, pos in grams.items()]
+        return items, sum(map(len, grams.values()))
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        if not isinstance(value, str):
+            yield from super().index(value, **kwargs)
+            return
+        boost = self.format.field_boost
+        for term, freq, vbytes in self.postings(value)[0]:
+            yield term.encode("utf-8"), freq, float(freq) * boost, vbytes
+
+
+class UnitField(fields.TEXT):
+    """A TEXT field of single units without positions (:class:`UnigramAnalyzer`,
+    ``Frequency`` format), with its postings computed directly (see :class:`GramField`)."""
+
+    def postings(self, value: str) -> tuple[list[tuple[str, int, bytes]], int]:
+        counts = unit_counts(self.analyzer.normaliser.normalise(value))
+        items = [(unit, n, _encode_freq(n)) for unit, n in counts.items()]
+        return items, sum(counts.values())
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        if not isinstance(value, str):
+            yield from super().index(value, **kwargs)
+            return
+        boost = self.format.field_boost
+        for term, freq, vbytes in self.postings(value)[0]:
+            yield term.encode("utf-8"), freq, float(freq) * boost, vbytes
+
+
 def make_schema(extra_pairs: Iterable[tuple[str, str]] = ()) -> fields.Schema:
     pairs = tuple(sorted(set(extra_pairs)))
     bigram = BigramAnalyzer(pairs)
     text_fields = {
-        name: fields.TEXT(
+        name: GramField(
             analyzer=bigram,
             phrase=True,
             stored=name in ("title", "body"),
@@ -140,7 +219,7 @@ def make_schema(extra_pairs: Iterable[tuple[str, str]] = ()) -> fields.Schema:
     }
     return fields.Schema(
         slug=fields.ID(stored=True, unique=True),
-        chars=fields.TEXT(analyzer=UnigramAnalyzer(pairs), phrase=False),
+        chars=UnitField(analyzer=UnigramAnalyzer(pairs), phrase=False),
         county=fields.ID(stored=True, sortable=True),
         theme=fields.ID(stored=True, sortable=True),
         slogan=fields.KEYWORD(commas=True, lowercase=False, scorable=False),
@@ -173,32 +252,177 @@ def share_normaliser(schema: fields.Schema, normaliser: Normaliser) -> None:
 # --------------------------------------------------------------------------- writing
 
 
+class _BulkWriter(SegmentWriter):
+    """A segment writer that keeps the postings of :class:`GramField` and
+    :class:`UnitField` fields in memory, per term, and writes each term's posting list
+    in blocks at commit.
+
+    Whoosh's own path costs several Python calls per posting: a tuple into the posting
+    pool (pickled to temporary run files and merged back when the pool is large), the
+    field length read back from the per-document column for every posting, and one
+    ``add_posting`` call each. Here a posting is three list items, and a block of 128
+    is handed to the codec's postings writer at once, with the field lengths known.
+    The bytes written are the same as Whoosh's (``tests/search/test_engine.py``).
+    Never merges: its commit adds one segment.
+    """
+
+    def __init__(self, ix: index.Index, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        self._fast: dict[str, dict[str, list[Any]]] = {
+            name: {}
+            for name, field_ in self.schema.items()
+            if isinstance(field_, (GramField, UnitField))
+        }
+        self._lengths: dict[str, dict[int, int]] = {name: {} for name in self._fast}
+        #: postings held in memory
+        self.postings = 0
+
+    def add_document(self, **values: Any) -> None:
+        self._check_state()
+        perdoc = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        add_post = self.pool.add
+        names = sorted(name for name in values if not name.startswith("_"))
+        self._check_fields(schema, names)
+        perdoc.start_doc(docnum)
+        try:
+            for name in names:
+                value = values[name]
+                if value is None:
+                    continue
+                field_ = schema[name]
+                length = 0
+                terms = self._fast.get(name)
+                if terms is not None and isinstance(value, str):
+                    items, length = field_.postings(value)
+                    get = terms.get
+                    for term, freq, vbytes in items:
+                        found = get(term)
+                        if found is None:
+                            terms[term] = [docnum, freq, vbytes]
+                        else:
+                            found += (docnum, freq, vbytes)
+                    self._lengths[name][docnum] = length
+                    self.postings += len(items)
+                elif terms is not None:
+                    raise TypeError(f"{name}: a string, not {type(value).__name__}")
+                elif field_.indexed:
+                    for tbytes, freq, weight, vbytes in field_.index(value):
+                        if field_.scorable:
+                            length += freq
+                        add_post((name, tbytes, docnum, weight, vbytes))
+                if field_.vector:
+                    raise NotImplementedError("term vectors")
+                perdoc.add_field(name, field_, value if field_.stored else None, length)
+                column = field_.column_type
+                if column:
+                    perdoc.add_column_value(name, column, field_.to_column_value(value))
+        except Exception:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def commit(self, mergetype: Any = None, optimize: bool = False, merge: bool = False) -> None:
+        # merging would feed other segments' postings of the fast fields into the pool
+        super().commit(merge=False)
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        lengths = self.per_document_reader() if self.codec.length_stats else None
+        writer = self.fieldwriter
+        pending = sorted(name for name, terms in self._fast.items() if terms)
+        for name, group in itertools.groupby(self.pool.iter_postings(), key=itemgetter(0)):
+            if name in self._fast:
+                raise RuntimeError(f"pool postings for {name}")
+            while pending and pending[0] < name:
+                self._write_field(pending.pop(0))
+            writer.add_postings(self.schema, lengths, group)
+        while pending:
+            self._write_field(pending.pop(0))
+        writer.close()
+        if lengths:
+            lengths.close()
+
+    def _write_field(self, name: str) -> None:
+        field_ = self.schema[name]
+        boost = float(field_.format.field_boost)
+        terms = self._fast.pop(name)
+        doc_lengths = self._lengths[name]
+        length_of = doc_lengths.__getitem__
+        writer = self.fieldwriter
+        writer.start_field(name, field_)
+        postings = writer._postwriter
+        limit = postings._blocklimit
+        for term in sorted(terms):
+            flat = terms[term]
+            docs, freqs, values = flat[0::3], flat[1::3], flat[2::3]
+            writer.start_term(term.encode("utf-8"))
+            count = len(docs)
+            for start in range(0, count, limit):
+                end = start + limit
+                block_freqs = freqs[start:end]
+                block_lengths = list(map(length_of, docs[start:end]))
+                postings._ids = array("I", docs[start:end])
+                postings._weights = (
+                    array("f", block_freqs)
+                    if boost == 1.0
+                    else array("f", [f * boost for f in block_freqs])
+                )
+                postings._values = values[start:end]
+                postings._maxweight = float(max(block_freqs)) * boost
+                postings._minlength = min(block_lengths)
+                postings._maxlength = max(block_lengths)
+                if end < count:
+                    postings._write_block()
+            writer.finish_term()
+        writer.finish_field()
+
+
 def write_documents(
     index_dir: Path,
     rows: Iterable[dict[str, Any]],
     extra_pairs: Iterable[tuple[str, str]],
     normaliser: Normaliser | None = None,
     procs: int = 1,
-    limitmb: int = 256,
+    limitmb: int = 64,
+    segment_postings: int = 4_000_000,
 ) -> None:
-    """Create a fresh index in ``index_dir`` from rows of field values."""
+    """Create a fresh index in ``index_dir`` from rows of field values.
+
+    One process (the generator runs this beside page rendering). The text postings are
+    held in memory and written as a segment every ``segment_postings`` postings (about
+    1,500 articles of 3,000 characters, ~300 MB), so memory stays bounded and a large
+    bulletin gets a few segments. ``procs`` is accepted for compatibility and unused.
+    """
+    del procs
     index_dir.mkdir(parents=True, exist_ok=True)
     schema = make_schema(extra_pairs)
     if normaliser is not None:
         share_normaliser(schema, normaliser)
     ix = index.create_in(str(index_dir), schema, indexname=INDEX_NAME)
-    if procs > 1:
-        writer = ix.writer(procs=procs, limitmb=limitmb, multisegment=True)
-    else:
-        writer = ix.writer(limitmb=limitmb)
+    writer: _BulkWriter | None = None
     try:
         for row in rows:
+            if writer is None:
+                writer = _BulkWriter(ix, limitmb=limitmb)
             writer.add_document(**row)
+            if writer.postings >= segment_postings:
+                writer.commit()
+                writer = None
+        if writer is None and ix.doc_count_all() == 0:
+            writer = _BulkWriter(ix, limitmb=limitmb)
+        if writer is not None:
+            writer.commit()
+            writer = None
     except BaseException:
-        writer.cancel()
+        if writer is not None:
+            writer.cancel()
         raise
-    writer.commit()
-    ix.close()
+    finally:
+        ix.close()
 
 
 def index_pairs(index_dir: Path) -> tuple[tuple[str, str], ...]:
