@@ -149,6 +149,11 @@ class SiteRenderer:
         self.archive = build_archive(site.articles)
         self.issues_by_slug = {issue.slug: issue for issue in site.issues}
         self.article_index = {a.slug: i for i, a in enumerate(site.articles)}
+        self.articles_by_slug = {a.slug: a for a in site.articles}
+        self.articles_by_issue: dict[str, list[Article]] = {}
+        for article in site.articles:
+            self.articles_by_issue.setdefault(article.issue, []).append(article)
+        self.specs: list[PageSpec] | None = None  # page_specs(), computed once
         self.base_url = site.config.base_url
         self.base_path = urlsplit(self.base_url).path or "/"
 
@@ -156,19 +161,22 @@ class SiteRenderer:
 
     def issue_articles(self, issue: Issue) -> tuple[Article, ...]:
         """The issue's listed articles in order, then any that name it themselves."""
-        by_slug = {a.slug: a for a in self.site.articles}
+        by_slug = self.articles_by_slug
         listed = [by_slug[s] for s in issue.articles if s in by_slug]
+        listed_slugs = set(issue.articles)
         extra = sorted(
-            (
-                a
-                for a in self.site.articles
-                if a.issue == issue.slug and a.slug not in issue.articles
-            ),
+            (a for a in self.articles_by_issue.get(issue.slug, ()) if a.slug not in listed_slugs),
             key=lambda a: (a.date, a.slug),
         )
         return tuple(listed + extra)
 
-    def page_specs(self) -> Iterator[PageSpec]:
+    def page_specs(self) -> list[PageSpec]:
+        """Every page below a variant root (the same in every variant), in a fixed order."""
+        if self.specs is None:
+            self.specs = list(self._page_specs())
+        return self.specs
+
+    def _page_specs(self) -> Iterator[PageSpec]:
         site = self.site
         per_page = site.config.per_page
         latest = site.issues[0] if site.issues else None
@@ -319,7 +327,7 @@ class SiteRenderer:
 
     def page_jobs(self) -> list[PageJob]:
         """Every templated page of every variant, in a fixed order."""
-        specs = list(self.page_specs())
+        specs = self.page_specs()
         return [
             PageJob(f"{name}/{spec.path}index.html", spec, name)
             for name in self.variants
