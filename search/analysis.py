@@ -241,25 +241,31 @@ def collapse(line: str) -> str:
     return SPACE.join([part for part in line.split(SPACE) if part])
 
 
+def positioned(norm: str) -> str:
+    """Normalised text as one string whose index is the unit's position: runs with
+    spaces collapsed, joined by one line break (which is never a unit), so positions
+    jump by two between runs exactly as in :func:`iter_runs`. A bigram of it that holds
+    the line break spans two runs and is not a term."""
+    if SPACE in norm:
+        return "\n".join(filter(None, map(collapse, norm.split("\n"))))
+    return "\n".join(filter(None, norm.split("\n")))
+
+
 def gram_positions(norm: str) -> dict[str, list[int]]:
     """Bigram -> its positions in normalised text: exactly the bigrams and positions of
     :func:`iter_runs` and :func:`bigrams`, without a tuple per unit (the indexing path)."""
+    text = positioned(norm)
     grams: dict[str, list[int]] = {}
     get = grams.get
-    pos = 0
-    for line in norm.split("\n"):
-        run = collapse(line)
-        n = len(run)
-        if not n:
-            continue
-        for i in range(n - 1):
-            gram = run[i : i + 2]
-            found = get(gram)
-            if found is None:
-                grams[gram] = [pos + i]
-            else:
-                found.append(pos + i)
-        pos += n + 1
+    for i in range(len(text) - 1):
+        gram = text[i : i + 2]
+        found = get(gram)
+        if found is None:
+            grams[gram] = [i]
+        else:
+            found.append(i)
+    for gram in [g for g in grams if "\n" in g]:
+        del grams[gram]
     return grams
 
 

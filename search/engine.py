@@ -144,16 +144,15 @@ class UnigramAnalyzer(_NgramAnalyzer):
 _ONE_POSITION: dict[int, bytes] = {}
 
 
+def _one_position(pos: int) -> bytes:
+    value = _ONE_POSITION[pos] = pack_uint(1) + pickle.dumps([pos], 2)
+    return value
+
+
 def _encode_positions(positions: list[int]) -> bytes:
     """Exactly ``whoosh.formats.Positions.encode``: the count, then the pickled deltas."""
     if len(positions) == 1:
-        pos = positions[0]
-        value = _ONE_POSITION.get(pos)
-        if value is None:
-            value = pack_uint(1) + pickle.dumps([pos], 2)
-            if len(_ONE_POSITION) < 1 << 20:
-                _ONE_POSITION[pos] = value
-        return value
+        return _ONE_POSITION.get(positions[0]) or _one_position(positions[0])
     deltas = [b - a for a, b in zip([0, *positions], positions, strict=False)]
     return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
 
@@ -166,43 +165,62 @@ def _encode_freq(freq: int) -> bytes:
     return _FREQ[freq] if freq < 256 else pack_uint(freq)
 
 
+#: Postings per term: [docnum, freq, encoded value, docnum, freq, value, ...]
+Accumulator = dict[str, list[Any]]
+
+
 class GramField(fields.TEXT):
     """A TEXT field of unit bigrams with positions (:class:`BigramAnalyzer`), whose
     postings are computed directly from the normalised string: the same terms,
     frequencies, weights and encoded positions as Whoosh's analyzer and ``Positions``
     format give, without a Token object and a generator step per bigram."""
 
-    def postings(self, value: str) -> tuple[list[tuple[str, int, bytes]], int]:
-        """(term, frequency, encoded positions) per distinct bigram, and the field length."""
+    def accumulate(self, value: str, docnum: int, terms: Accumulator) -> tuple[int, int]:
+        """Add the postings of ``value`` to ``terms``; (postings added, field length)."""
         grams = gram_positions(self.analyzer.normaliser.normalise(value))
-        items = [(term, len(pos), _encode_positions(pos)) for term, pos in grams.items()]
-        return items, sum(map(len, grams.values()))
+        one = _ONE_POSITION.get
+        get = terms.get
+        length = 0
+        for gram, positions in grams.items():
+            freq = len(positions)
+            length += freq
+            if freq == 1:
+                vbytes = one(positions[0]) or _one_position(positions[0])
+            else:
+                vbytes = _encode_positions(positions)
+            found = get(gram)
+            if found is None:
+                terms[gram] = [docnum, freq, vbytes]
+            else:
+                found += (docnum, freq, vbytes)
+        return len(grams), length
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
         if not isinstance(value, str):
             yield from super().index(value, **kwargs)
             return
         boost = self.format.field_boost
-        for term, freq, vbytes in self.postings(value)[0]:
+        terms: Accumulator = {}
+        self.accumulate(value, 0, terms)
+        for term, (_, freq, vbytes) in terms.items():
             yield term.encode("utf-8"), freq, float(freq) * boost, vbytes
 
 
-class UnitField(fields.TEXT):
+class UnitField(GramField):
     """A TEXT field of single units without positions (:class:`UnigramAnalyzer`,
     ``Frequency`` format), with its postings computed directly (see :class:`GramField`)."""
 
-    def postings(self, value: str) -> tuple[list[tuple[str, int, bytes]], int]:
+    def accumulate(self, value: str, docnum: int, terms: Accumulator) -> tuple[int, int]:
         counts = unit_counts(self.analyzer.normaliser.normalise(value))
-        items = [(unit, n, _encode_freq(n)) for unit, n in counts.items()]
-        return items, sum(counts.values())
-
-    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
-        if not isinstance(value, str):
-            yield from super().index(value, **kwargs)
-            return
-        boost = self.format.field_boost
-        for term, freq, vbytes in self.postings(value)[0]:
-            yield term.encode("utf-8"), freq, float(freq) * boost, vbytes
+        get = terms.get
+        for unit, freq in counts.items():
+            vbytes = _encode_freq(freq)
+            found = get(unit)
+            if found is None:
+                terms[unit] = [docnum, freq, vbytes]
+            else:
+                found += (docnum, freq, vbytes)
+        return len(counts), sum(counts.values())
 
 
 def make_schema(extra_pairs: Iterable[tuple[str, str]] = ()) -> fields.Schema:
@@ -295,16 +313,9 @@ class _BulkWriter(SegmentWriter):
                 length = 0
                 terms = self._fast.get(name)
                 if terms is not None and isinstance(value, str):
-                    items, length = field_.postings(value)
-                    get = terms.get
-                    for term, freq, vbytes in items:
-                        found = get(term)
-                        if found is None:
-                            terms[term] = [docnum, freq, vbytes]
-                        else:
-                            found += (docnum, freq, vbytes)
+                    added, length = field_.accumulate(value, docnum, terms)
                     self._lengths[name][docnum] = length
-                    self.postings += len(items)
+                    self.postings += added
                 elif terms is not None:
                     raise TypeError(f"{name}: a string, not {type(value).__name__}")
                 elif field_.indexed:
