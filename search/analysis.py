@@ -225,6 +225,13 @@ def bigrams(run: list[Unit]) -> Iterator[Unit]:
         yield (a[0] + b[0], a[1], a[2], b[3])
 
 
+def grams(run: list[Unit]) -> Iterator[Unit]:
+    """The indexed terms of a run: its bigrams, then the run-end term of its last unit."""
+    yield from bigrams(run)
+    text, pos, start, end = run[-1]
+    yield (text + "\n", pos, start, end)
+
+
 def literal_units(normaliser: Normaliser, literal: str) -> list[str]:
     """The units of a query literal: one run (line breaks and spaces collapse)."""
     norm = normaliser.normalise(literal).replace("\n", SPACE)
@@ -251,10 +258,16 @@ def positioned(norm: str) -> str:
     return "\n".join(filter(None, norm.split("\n")))
 
 
+#: Second unit of a run-end term: a unit X ends a run as the term ``X + RUN_END``, so
+#: that every unit starts some term and a unit occurs iff a term starts with it.
+RUN_END = "\n"
+
+
 def gram_positions(norm: str) -> dict[str, list[int]]:
-    """Bigram -> its positions in normalised text: exactly the bigrams and positions of
-    :func:`iter_runs` and :func:`bigrams`, without a tuple per unit (the indexing path)."""
-    text = positioned(norm)
+    """Term -> its positions in normalised text: each bigram of a run at the position of
+    its first unit, and the run-end term of each run's last unit (see :data:`RUN_END`):
+    exactly :func:`iter_runs` and :func:`grams`, without a tuple per unit."""
+    text = positioned(norm) + RUN_END
     grams: dict[str, list[int]] = {}
     get = grams.get
     for i in range(len(text) - 1):
@@ -264,7 +277,7 @@ def gram_positions(norm: str) -> dict[str, list[int]]:
             grams[gram] = [i]
         else:
             found.append(i)
-    for gram in [g for g in grams if "\n" in g]:
+    for gram in [g for g in grams if g[0] == RUN_END]:
         del grams[gram]
     return grams
 

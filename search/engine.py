@@ -35,8 +35,8 @@ from search.analysis import (
     SPACE,
     Normaliser,
     Unit,
-    bigrams,
     gram_positions,
+    grams,
     iter_runs,
     literal_units,
     unit_counts,
@@ -44,7 +44,8 @@ from search.analysis import (
 
 #: Text fields searched for a literal, with their BM25F weights (title, slogans above body).
 TEXT_FIELDS: dict[str, float] = {"title": 4.0, "slogans": 3.0, "body": 1.0}
-#: The unigram field: title, slogans and body, for one-character literals.
+#: The unigram field of indexes written before run-end terms (title, slogans and body,
+#: for one-character literals); newer indexes find one unit by its terms' prefix.
 CHARS_FIELD = "chars"
 #: Keyword fields a filter can name, and the facets counted.
 KEYWORD_FIELDS: tuple[str, ...] = ("county", "theme", "slogan", "year", "tag", "issue")
@@ -121,12 +122,14 @@ class _NgramAnalyzer(Composable):
 
 
 class BigramAnalyzer(_NgramAnalyzer):
-    """Overlapping bigrams of units: any string of >= 2 units is a phrase of them."""
+    """Overlapping bigrams of units: any string of >= 2 units is a phrase of them. The
+    last unit of a run also gives a run-end term (unit + line break), so that a unit
+    occurs iff some term starts with it: one unit is found by those terms."""
 
     def units(self, value: str) -> Iterator[Unit]:
         norm, offsets = self.normaliser.normalise_with_offsets(value)
         for run in iter_runs(norm, offsets, len(value)):
-            yield from bigrams(run)
+            yield from grams(run)
 
 
 class UnigramAnalyzer(_NgramAnalyzer):
@@ -237,7 +240,6 @@ def make_schema(extra_pairs: Iterable[tuple[str, str]] = ()) -> fields.Schema:
     }
     return fields.Schema(
         slug=fields.ID(stored=True, unique=True),
-        chars=UnitField(analyzer=UnigramAnalyzer(pairs), phrase=False),
         county=fields.ID(stored=True, sortable=True),
         theme=fields.ID(stored=True, sortable=True),
         slogan=fields.KEYWORD(commas=True, lowercase=False, scorable=False),
@@ -262,6 +264,8 @@ def schema_normaliser(schema: fields.Schema) -> Normaliser:
 def share_normaliser(schema: fields.Schema, normaliser: Normaliser) -> None:
     """Make every analyzer of ``schema`` use ``normaliser`` (one fold table per process)."""
     for name in (*TEXT_FIELDS, CHARS_FIELD):
+        if name not in schema:
+            continue
         analyzer = schema[name].analyzer
         if isinstance(analyzer, _NgramAnalyzer) and analyzer.extra_pairs == normaliser.extra_pairs:
             analyzer.use(normaliser)
@@ -463,6 +467,9 @@ def update_documents(
         for slug in removed:
             writer.delete_by_term("slug", slug)
         for row in rows:
+            if CHARS_FIELD in ix.schema:  # an index from before run-end terms
+                parts = [row.get("title", ""), row.get("slogans", ""), row.get("body", "")]
+                row = {**row, CHARS_FIELD: "\n".join(p for p in parts if p)}
             writer.update_document(**row)
     except BaseException:
         writer.cancel()
@@ -609,6 +616,25 @@ class GramPhrase(query.Phrase):
         return _PhraseMatcher(child, leaves, offsets)
 
 
+class UnitQuery(query.Prefix):
+    """The documents whose field holds one unit: those with a term that starts with it
+    (every unit starts a bigram or a run-end term). Bounded and internal: the terms are
+    that unit's bigrams in the segment, never a reader's pattern. Scores a constant
+    ``boost`` (the field's weight), like Whoosh's constant-score prefix queries, with
+    the doc ids read straight from each posting list."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        if self.fieldname not in searcher.schema:
+            return matching.NullMatcher()
+        reader = searcher.reader()
+        docs: set[int] = set()
+        for btext in reader.expand_prefix(self.fieldname, self.text):
+            docs.update(reader.postings(self.fieldname, btext).all_ids())
+        if not docs:
+            return matching.NullMatcher()
+        return matching.ListMatcher(sorted(docs), all_weights=self.boost)
+
+
 class _Deadline(collectors.WrappingCollector):
     """Stops collecting at a deadline, without the timer thread or SIGALRM that Whoosh's
     TimeLimitCollector uses (neither belongs in a threaded server)."""
@@ -689,7 +715,9 @@ class Searcher:
         if not units:
             return None
         if len(units) == 1:
-            return query.Term(CHARS_FIELD, units[0])
+            if CHARS_FIELD in self._searcher.schema:  # an index from before run-end terms
+                return query.Term(CHARS_FIELD, units[0])
+            return query.Or([UnitQuery(n, units[0], boost=w) for n, w in TEXT_FIELDS.items()])
         grams = [a + b for a, b in itertools.pairwise(units)]
         if len(grams) == 1:
             return query.Or([query.Term(name, grams[0]) for name in TEXT_FIELDS])

@@ -65,7 +65,6 @@ def document_row(doc: dict[str, Any]) -> dict[str, Any]:
         "title": title,
         "slogans": "\n".join(slogans),
         "body": body,
-        "chars": "\n".join([title, *slogans, body]),
         "county": doc.get("county", ""),
         "theme": doc.get("theme", ""),
         "slogan": _keywords(slogans),

@@ -16,9 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import fields, index
 
-from search.analysis import Normaliser, bigrams, gram_positions, iter_runs, unit_counts
+from search.analysis import Normaliser, gram_positions, grams, iter_runs, unit_counts
 from search.engine import (
-    CHARS_FIELD,
     INDEX_NAME,
     TEXT_FIELDS,
     Literal,
@@ -37,11 +36,11 @@ _ALPHABET = st.sampled_from(list("党建村级集体经济着著裡里凭借 \n\
 
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(_ALPHABET, max_size=40))
-def test_gram_positions_are_the_analyzer_bigrams(text: str) -> None:
+def test_gram_positions_are_the_analyzer_terms(text: str) -> None:
     norm, offsets = _NORMALISER.normalise_with_offsets(text)
     expected: dict[str, list[int]] = {}
     for run in iter_runs(norm, offsets, len(text)):
-        for gram, pos, _, _ in bigrams(run):
+        for gram, pos, _, _ in grams(run):
             expected.setdefault(gram, []).append(pos)
     assert gram_positions(norm) == expected
     units: dict[str, int] = {}
@@ -73,14 +72,14 @@ def _documents() -> list[dict[str, Any]]:
 def _reference(index_dir: Path, rows: list[dict[str, Any]], normaliser: Normaliser) -> None:
     """Whoosh's own path: plain TEXT fields, the standard writer."""
     schema = make_schema(normaliser.extra_pairs)
-    for name in (*TEXT_FIELDS, CHARS_FIELD):
+    for name in TEXT_FIELDS:
         old = schema[name]
         schema.remove(name)
         schema.add(
             name,
             fields.TEXT(
                 analyzer=old.analyzer,
-                phrase=name != CHARS_FIELD,
+                phrase=True,
                 stored=old.stored,
                 field_boost=old.format.field_boost,
             ),
