@@ -86,8 +86,8 @@ def write_index(
     """Write the Whoosh index of ``documents`` to ``index_dir`` (created) and ``meta`` to
     ``index_dir/../meta.json``.
 
-    ``procs`` defaults to one writer process per CPU, up to 4, for large sets only:
-    starting processes costs more than it saves below a few hundred articles.
+    One writer process (the generator runs this beside page rendering); ``procs`` is
+    accepted for compatibility and ignored (see ``docs/search.md``, Writing the index).
     """
     from search.engine import write_documents
 
@@ -99,9 +99,7 @@ def write_index(
     base = Normaliser()
     pairs = variant_pairs(docs, variants, phrases, base)
     normaliser = Normaliser(pairs, base=base)
-    if procs is None:
-        procs = min(4, os.cpu_count() or 1) if len(docs) >= 500 else 1
-    write_documents(index_dir, (document_row(d) for d in docs), pairs, normaliser, procs=procs)
+    write_documents(index_dir, (document_row(d) for d in docs), pairs, normaliser)
     meta_path = index_dir.parent / "meta.json"
     meta_path.write_text(
         json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n", encoding="utf-8"
