@@ -71,9 +71,10 @@ def tree_digest(folders: Iterable[Path], suffixes: tuple[str, ...] = ()) -> str:
     return digest(*parts)
 
 
-def code_fingerprint(templates: Path) -> str:
-    """What makes every cached result stale: the project's code, the templates, Python
-    and the versions of the packages that shape the output."""
+def code_fingerprint() -> str:
+    """What makes every cached result stale: the project's code, Python and the versions
+    of the packages that shape the output. (Templates only make pages stale: they are
+    part of each page's key.)"""
     here = Path(__file__).resolve().parent
     versions = []
     for name in PACKAGES:
@@ -86,7 +87,6 @@ def code_fingerprint(templates: Path) -> str:
         sys.version,
         ";".join(versions),
         tree_digest([here, here.parent / "search"], (".py",)),
-        tree_digest([templates]),
     )
 
 

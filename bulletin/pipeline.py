@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from bulletin.cache import BuildCache, cache_path, code_fingerprint, data_key, digest
+from bulletin.cache import (
+    BuildCache,
+    cache_path,
+    code_fingerprint,
+    data_key,
+    digest,
+    tree_digest,
+)
 from bulletin.config import normalise_base_url
 from bulletin.content import load_site
 from bulletin.lint import lint as lint_site
@@ -189,7 +196,7 @@ def build(
     started = time.perf_counter()
     _check_output_folder(content, output)
     jobs = jobs or default_jobs()
-    fingerprint = code_fingerprint(templates)
+    fingerprint = code_fingerprint()
     cache_dir = cache_path(output)
     cache = (
         BuildCache.load(cache_dir, fingerprint, output) if use_cache else BuildCache(fingerprint)
@@ -213,7 +220,9 @@ def build(
     )
     page_jobs = renderer.page_jobs()
     article_digests = {id(a): digest(pickle.dumps(a, protocol=5)) for a in site.articles}
-    shared = data_key((fingerprint, renderer.shared_data()), article_digests)
+    shared = data_key(
+        (fingerprint, tree_digest([templates]), renderer.shared_data()), article_digests
+    )
     page_keys = {
         job.rel: data_key(
             (shared, job.spec.template, job.spec.path, job.variant, job.spec.context),

@@ -147,7 +147,8 @@ def update_index(
                 shutil.copyfile(path, index_dir / path.name)
     normaliser = Normaliser(old_pairs, base=base)
     rows = (document_row(d) for d in changed_docs)
-    update_documents(index_dir, rows, sorted(removed), normaliser)
+    if changed_docs or removed:
+        update_documents(index_dir, rows, sorted(removed), normaliser)
     (index_dir.parent / "meta.json").write_text(
         json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n", encoding="utf-8"
     )

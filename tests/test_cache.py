@@ -108,7 +108,7 @@ def test_a_corrupt_or_foreign_cache_is_ignored(content: Path, tmp_path: Path) ->
     site = tmp_path / "site"
     pipeline.build(content, site)
     stored = cache_path(site) / "cache.pickle"
-    fingerprint = code_fingerprint(TEMPLATES_DIR)
+    fingerprint = code_fingerprint()
     assert BuildCache.load(cache_path(site), fingerprint, site).loaded
 
     stored.write_bytes(stored.read_bytes()[:100])  # truncated
@@ -187,3 +187,21 @@ def test_an_edit_updates_the_search_index_instead_of_rewriting_it(
         assert _answers(site, query) == _answers(clean, query), query
     assert _answers(site, "青稞酒坊")["slugs"] == ["shequ-3"]
     assert _answers(site, "第5篇")["total"] == 0
+
+
+def test_a_template_edit_renders_pages_again_but_keeps_the_index(
+    content: Path, tmp_path: Path
+) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, templates)
+    site = tmp_path / "site"
+    pipeline.build(content, site, templates=templates)
+    segments = {p.name: _inode(p) for p in (site / "_search" / "whoosh").glob("*.seg")}
+    _edit(templates / "base.html", '<a class="skip-link"', '<a class="skip-link" id="top"')
+    pipeline.build(content, site, templates=templates)
+    assert 'id="top"' in (site / "zh-hans/about/index.html").read_text("utf-8")
+    after = {p.name: _inode(p) for p in (site / "_search" / "whoosh").glob("*.seg")}
+    assert after == segments  # the same files: the index was not written again
+    clean = tmp_path / "clean"
+    pipeline.build(content, clean, templates=templates, use_cache=False)
+    assert_same_site(site, clean)
