@@ -88,6 +88,8 @@
     box.textContent = "";
     var total = data.total || 0;
     status.textContent = total ? strings.total.replace("{n}", String(total)) : strings.none;
+    // the count is shown in the results; the live region only announces it
+    status.classList.add("visually-hidden");
     box.appendChild(el("p", { class: total ? "search-total" : "search-none" },
       [status.textContent]));
     var facets = el("div", { class: "search-facets" });
@@ -171,6 +173,7 @@
       return response.json().then(function (data) {
         if (!response.ok) {
           box.textContent = "";
+          status.classList.remove("visually-hidden");
           status.textContent = (data && data.error) || strings.unavailable;
           return;
         }
@@ -179,6 +182,7 @@
     }).catch(function (error) {
       if (error && error.name === "AbortError") { return; }
       box.textContent = "";
+      status.classList.remove("visually-hidden");
       status.textContent = strings.unavailable;
     }).then(function () {
       box.removeAttribute("aria-busy");
