@@ -179,7 +179,7 @@ class Ambiguous:
     char: str
 
 
-def _dump_dictionary(tool: Path, ocd2: Path, out: Path) -> list[tuple[str, str]]:
+def dump_dictionary(tool: Path, ocd2: Path, out: Path) -> list[tuple[str, str]]:
     """An OpenCC ``.ocd2`` dictionary as (key, values) pairs; values are separated by
     spaces, the default first."""
     env = dict(os.environ)
@@ -259,7 +259,7 @@ class AmbiguityFinder:
             folder = Path(tmp)
             first_step = _first_step_dicts(next(iter(configs.values())))
             tables = {
-                Path(f).name: _dump_dictionary(tool, Path(f), folder / f"{Path(f).stem}.txt")
+                Path(f).name: dump_dictionary(tool, Path(f), folder / f"{Path(f).stem}.txt")
                 for f in dict.fromkeys(_ocd2_files(first_step))
             }
             characters = tables.pop("STCharacters.ocd2")

@@ -109,3 +109,37 @@ def run_cli(*args: str, cwd: Path = ROOT) -> tuple[int, str, str]:
         timeout=300,
     )
     return done.returncode, done.stdout, done.stderr
+
+
+@pytest.fixture(scope="session")
+def recheck(tmp_path_factory: pytest.TempPathFactory):
+    """``recheck(output, variant)``: a converter for checking that a page's visible text
+    is all in the variant's script. Plain s2tw is not idempotent on Traditional text
+    (鄰里 -> 鄰裡: 里 is also a Traditional character), so this one also maps every
+    Traditional phrase of OpenCC's dictionary and of the site's to itself; what it still
+    changes is a character the build left unconverted."""
+    from bulletin.lint import dump_dictionary
+    from search.scripts import make_converter, opencc_share_dir
+
+    folder = tmp_path_factory.mktemp("recheck")
+    share = opencc_share_dir()
+    tool = share.parent.parent / "bin" / "opencc_dict"
+    phrases = dump_dictionary(tool, share / "STPhrases.ocd2", folder / "stphrases.txt")
+
+    def make(output: Path, variant: str):
+        site = [
+            line.split("\t")
+            for line in (output / "_search" / "phrases.txt").read_text("utf-8").splitlines()
+            if line
+        ]
+        entries = {simplified: target for simplified, target in site}
+        for _, values in phrases:
+            first = values.split(" ")[0]
+            entries.setdefault(first, first)
+        for _, target in site:
+            entries.setdefault(target, target)
+        path = folder / f"{output.parent.name}-{variant}.txt"
+        path.write_text("".join(f"{k}\t{v}\n" for k, v in sorted(entries.items())), "utf-8")
+        return make_converter(variant, path)
+
+    return make

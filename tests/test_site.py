@@ -120,10 +120,10 @@ def test_no_script_from_content_reaches_a_reader(variants_site: Path) -> None:
 
 @pytest.mark.parametrize(("variant", "config"), [("zh-hant", "zh-hant"), ("zh-hk", "zh-hk")])
 def test_traditional_pages_hold_no_simplified_text(
-    variants_site: Path, variant: str, config: str
+    variants_site: Path, variant: str, config: str, recheck
 ) -> None:
     """Converting the visible text of a Traditional page again changes nothing."""
-    converter = make_converter(config, variants_site / "_search" / "phrases.txt")
+    converter = recheck(variants_site, config)
     for page in _pages(variants_site / variant):
         parsed = parse_page(page)
         assert parsed.html_lang.startswith("zh-Hant")
