@@ -29,10 +29,11 @@ from typing import Any
 
 from whoosh import collectors, fields, index, matching, query, scoring, sorting
 from whoosh.analysis import Composable, Token
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher, W3PostingsWriter
 from whoosh.filedb.filestore import FileStorage
 from whoosh.matching.wrappers import WrappingMatcher
 from whoosh.system import pack_uint
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from search.analysis import (
@@ -278,6 +279,46 @@ def share_normaliser(schema: fields.Schema, normaliser: Normaliser) -> None:
 # --------------------------------------------------------------------------- writing
 
 
+class _PostingsWriter(W3PostingsWriter):
+    """Whoosh's postings writer, with each block pickled at protocol 4 instead of 2.
+
+    At protocol 2 a ``bytes`` value (a posting's encoded positions) is pickled as a
+    call of ``_codecs.encode`` on a ``str``, so unpickling a block of 128 postings cost
+    ~85 us, more than decompressing it; at protocol 4 it is a byte string (~10 us), and
+    the block is a quarter smaller. Whoosh's reader unpickles any protocol. The method
+    is Whoosh's ``_write_block`` with only the protocol changed."""
+
+    def _write_block(self, last: bool = False) -> None:
+        if not self._blockcount:
+            self._postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        data = (self._mini_ids(), self._mini_weights(), self._mini_values())
+        databytes = pickle.dumps(data, 4)
+        comp = self._compression  # Whoosh compresses every block (its < 20 test is dead)
+        if comp:
+            databytes = zlib.compress(databytes, comp)
+        ids = self._ids
+        infobytes = pickle.dumps(
+            (
+                len(ids),
+                ids[-1],
+                self._maxweight,
+                comp,
+                length_to_byte(self._minlength),
+                length_to_byte(self._maxlength),
+            ),
+            2,
+        )
+        blocklength = len(infobytes) + len(databytes)
+        if last:
+            blocklength *= -1
+        self._postfile.write_int(blocklength)
+        self._postfile.write(infobytes)
+        self._postfile.write(databytes)
+        self._blockcount += 1
+        self._new_block()
+
+
 class _BulkWriter(SegmentWriter):
     """A segment writer that keeps the postings of :class:`GramField` and
     :class:`UnitField` fields in memory, per term, and writes each term's posting list
@@ -374,6 +415,7 @@ class _BulkWriter(SegmentWriter):
         writer = self.fieldwriter
         writer.start_field(name, field_)
         postings = writer._postwriter
+        postings.__class__ = _PostingsWriter  # the same writer, blocks at protocol 4
         limit = postings._blocklimit
         for term in sorted(terms):
             flat = terms[term]
@@ -773,14 +815,26 @@ def _postings(
     return ids, weights, vals
 
 
-def _positions(value: bytes) -> Iterator[int]:
-    """The positions of an encoded ``Positions`` value (count, pickled deltas)."""
-    return itertools.accumulate(pickle.loads(value[4:]))
+#: Phrase candidates checked per step (the deadline is checked between steps).
+_CHUNK = 1024
 
 
-def _shifted(value: bytes, shift: int) -> Iterator[int]:
-    """The positions plus ``shift`` (< 0), after ``shift`` itself (never a position)."""
-    return itertools.accumulate(pickle.loads(value[4:]), initial=shift)
+def _deltas(values: list[bytes]) -> list[list[int]]:
+    """The position deltas of encoded ``Positions`` values, unpickled at once.
+
+    A value is a 4-byte count and ``pickle.dumps(deltas, 2)``: ``\\x80\\x02``, a list
+    built by opcodes that memoize only the list itself (ints are never memoized), and
+    ``.``. Those bodies inside one list frame unpickle as the list of the lists, in one
+    C call instead of one call per value (~2x faster). Anything unexpected falls back
+    to one ``loads`` per value, which is what Whoosh's ``Positions.decode_positions``
+    does."""
+    try:
+        out = pickle.loads(b"\x80\x02](" + b"".join([v[6:-1] for v in values]) + b"e.")
+    except Exception:
+        out = None
+    if out is None or len(out) != len(values):
+        out = [pickle.loads(v[4:] if v.endswith(b".") else v[4:] + b".") for v in values]
+    return out
 
 
 class _SegmentData:
@@ -1043,24 +1097,27 @@ class _Run:
                 return {}
             candidates.intersection_update(leaf[1])
         values = [dict(zip(leaf[1], leaf[3], strict=True)) for leaf in leaves]
-        first = values[0]
-        rest = [(v, -k) for v, k in zip(values[1:], offsets[1:], strict=True)]
+        shifts = [-k for k in offsets[1:]]
+        accumulate = itertools.accumulate
+        ordered = list(candidates)
         matched: list[int] = []
-        monotonic, deadline = time.monotonic, self.deadline
-        if len(rest) == 1:
-            ((second, shift),) = rest
-            for n, d in enumerate(candidates):
-                if not n & 255 and monotonic() > deadline:
-                    raise _TimedOut
-                if not set(_positions(first[d])).isdisjoint(_shifted(second[d], shift)):
-                    matched.append(d)
-        else:
-            for n, d in enumerate(candidates):
-                if not n & 255 and monotonic() > deadline:
-                    raise _TimedOut
-                starts = set(_positions(first[d]))
-                for v, shift in rest:
-                    starts.intersection_update(_shifted(v[d], shift))
+        for start in range(0, len(ordered), _CHUNK):
+            if time.monotonic() > self.deadline:
+                raise _TimedOut
+            chunk = ordered[start : start + _CHUNK]
+            first, *rest = (_deltas(list(map(v.__getitem__, chunk))) for v in values)
+            if len(rest) == 1:
+                second, shift = rest[0], shifts[0]
+                matched += [
+                    d
+                    for d, a, b in zip(chunk, first, second, strict=True)
+                    if not set(accumulate(a)).isdisjoint(accumulate(b, initial=shift))
+                ]
+                continue
+            for i, d in enumerate(chunk):
+                starts = set(accumulate(first[i]))
+                for deltas, shift in zip(rest, shifts, strict=True):
+                    starts.intersection_update(accumulate(deltas[i], initial=shift))
                     if not starts:
                         break
                 else:
