@@ -1114,6 +1114,15 @@ class _Run:
                     if not set(accumulate(a)).isdisjoint(accumulate(b, initial=shift))
                 ]
                 continue
+            if len(rest) == 2:
+                (second, third), (shift2, shift3) = rest, shifts
+                matched += [
+                    d
+                    for d, a, b, c in zip(chunk, first, second, third, strict=True)
+                    if (starts := set(accumulate(a)).intersection(accumulate(b, initial=shift2)))
+                    and not starts.isdisjoint(accumulate(c, initial=shift3))
+                ]
+                continue
             for i, d in enumerate(chunk):
                 starts = set(accumulate(first[i]))
                 for deltas, shift in zip(rest, shifts, strict=True):
