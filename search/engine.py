@@ -1098,6 +1098,11 @@ class _Run:
             candidates.intersection_update(leaf[1])
         values = [dict(zip(leaf[1], leaf[3], strict=True)) for leaf in leaves]
         shifts = [-k for k in offsets[1:]]
+        # two bigrams: a set of the positions of the one with fewer per document (its
+        # weights / documents), probed by the other's (isdisjoint stops at a match)
+        set_of_first = sum(leaves[0][2]) * len(leaves[-1][1]) <= sum(leaves[-1][2]) * len(
+            leaves[0][1]
+        )
         accumulate = itertools.accumulate
         ordered = list(candidates)
         matched: list[int] = []
@@ -1106,12 +1111,20 @@ class _Run:
                 raise _TimedOut
             chunk = ordered[start : start + _CHUNK]
             first, *rest = (_deltas(list(map(v.__getitem__, chunk))) for v in values)
-            if len(rest) == 1:
+            if len(rest) == 1 and set_of_first:
                 second, shift = rest[0], shifts[0]
                 matched += [
                     d
                     for d, a, b in zip(chunk, first, second, strict=True)
                     if not set(accumulate(a)).isdisjoint(accumulate(b, initial=shift))
+                ]
+                continue
+            if len(rest) == 1:  # the set of the shorter lists, probed by the longer
+                second, shift = rest[0], shifts[0]
+                matched += [
+                    d
+                    for d, a, b in zip(chunk, first, second, strict=True)
+                    if not set(accumulate(b, initial=shift)).isdisjoint(accumulate(a))
                 ]
                 continue
             if len(rest) == 2:
