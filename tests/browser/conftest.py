@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from ..conftest import ROOT
+from ..search.conftest import stop_server
 
 CHROMIUM = os.environ.get("BULLETIN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -115,8 +116,7 @@ def site_url(sample_site: Path) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}/"
     finally:
-        server.close()
-        thread.join(timeout=5)
+        stop_server(server, thread)
 
 
 # ---------------------------------------------------------------------------- browser

@@ -108,9 +108,26 @@ def start_server(output: Path, interval: float = 1.0) -> tuple[Server, Any, thre
     return Server(f"http://127.0.0.1:{server.effective_port}"), server, thread
 
 
+def stop_server(srv: Any, thread: threading.Thread) -> None:
+    """Stop a waitress server started by :func:`start_server`, from its own loop.
+
+    Closing it from another thread leaves its loop selecting on closed descriptors; when
+    the numbers are reused by a later test's sockets, that loop reads and writes them
+    (seen as a stray byte before a later response). Here every dispatcher of the
+    server's map is closed inside the loop, so the loop ends with nothing left open."""
+
+    def close_all() -> None:
+        for dispatcher in list(srv._map.values()):
+            dispatcher.close()
+
+    srv.trigger.pull_trigger(close_all)
+    thread.join(timeout=10)
+    srv.task_dispatcher.shutdown()
+    assert not thread.is_alive(), "the test server did not stop"
+
+
 @pytest.fixture(scope="session")
 def server(output: Path) -> Iterator[Server]:
     client, srv, thread = start_server(output)
     yield client
-    srv.close()
-    thread.join(timeout=5)
+    stop_server(srv, thread)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.search.conftest import META, build_output, start_server
+from tests.search.conftest import META, build_output, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = Path("/usr/sbin/nginx")
@@ -69,7 +69,7 @@ def test_nginx_serves_the_site_and_proxies_search(tmp_path: Path) -> None:
     output = build_output(tmp_path / "output", meta={**META, "base_path": "/bulletin/"})
     page = output / "zh-hans" / "search" / "index.html"
     (page.parent / "index.html.gz").write_bytes(gzip.compress(page.read_bytes()))
-    client, srv, _ = start_server(output)
+    client, srv, thread = start_server(output)
     prefix = tmp_path / "nginx"
     for sub in ("temp/body", "temp/proxy", "temp/fastcgi", "temp/uwsgi", "temp/scgi"):
         (prefix / sub).mkdir(parents=True)
@@ -120,4 +120,4 @@ def test_nginx_serves_the_site_and_proxies_search(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-        srv.close()
+        stop_server(srv, thread)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.search.conftest import Server, start_server
+from tests.search.conftest import Server, start_server, stop_server
 from tests.search.fixtures import fixture_documents
 
 API_KEYS = {"query", "variant", "total", "page", "per_page", "results", "facets"}
@@ -207,14 +207,14 @@ def test_healthz(server: Server) -> None:
 
 
 def test_no_index_is_503(tmp_path: Path) -> None:
-    client, srv, _thread = start_server(tmp_path)
+    client, srv, thread = start_server(tmp_path)
     try:
         assert client.get("/healthz").status == 503
         r = client.search(q="党")
         assert r.status == 503 and "error" in r.json()
         assert client.get("/search", {"q": "党"}).status == 503
     finally:
-        srv.close()
+        stop_server(srv, thread)
 
 
 def test_unknown_path_is_404(server: Server) -> None:

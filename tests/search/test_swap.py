@@ -12,7 +12,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from search.indexing import document_row
-from tests.search.conftest import Server, build_output, start_server
+from tests.search.conftest import Server, build_output, start_server, stop_server
 from tests.search.fixtures import fixture_documents
 
 RENAME_EXCHANGE = 2
@@ -51,7 +51,7 @@ def hammer(server: Server, stop: threading.Event, errors: list[str], counts: lis
 
 def test_swap_and_in_place_commit_while_querying(tmp_path: Path) -> None:
     output = build_output(tmp_path / "output")
-    client, srv, _thread = start_server(output, interval=0.05)
+    client, srv, thread = start_server(output, interval=0.05)
     stop = threading.Event()
     errors: list[str] = []
     counts: list[int] = []
@@ -94,6 +94,6 @@ def test_swap_and_in_place_commit_while_querying(tmp_path: Path) -> None:
         stop.set()
         for w in workers:
             w.join()
-        srv.close()
+        stop_server(srv, thread)
     assert errors == []
     assert len(counts) > 50
