@@ -1037,21 +1037,16 @@ class _Run:
             return None
         return btext if (fieldname, btext) in self.reader else None
 
-    def _scorer(self, fieldname: str, btext: bytes) -> Any:
-        """f(docnum, weight) -> score, as Whoosh's scorer for the term gives it."""
+    def _scores(self, fieldname: str, btext: bytes, ids: list[int], weights: list[float]) -> Scores:
+        """The scores Whoosh's scorer for the term gives these postings: BM25F
+        (``bm25(idf, tf, fl, avgfl, B, K1) = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B)
+        + B * fl / avgfl)))``, the last factor read per document once per generation), or
+        the posting's weight in a field that is not scorable (``WeightScorer``)."""
         if not self.schema[fieldname].scorable:
-            return None
+            return dict(zip(ids, weights, strict=True))
         idf = self.top.idf(fieldname, btext)
         c = _WEIGHTING.K1 + 1
         norms = self.seg.norms[fieldname]
-        return idf, c, norms
-
-    def _scores(self, fieldname: str, btext: bytes, ids: list[int], weights: list[float]) -> Scores:
-        scorer = self._scorer(fieldname, btext)
-        if scorer is None:  # WeightScorer: the posting's weight
-            return dict(zip(ids, weights, strict=True))
-        idf, c, norms = scorer
-        # bm25(idf, tf, fl, avgfl, B, K1) = idf * ((tf * (K1 + 1)) / (tf + K1 * (...)))
         return {d: idf * ((w * c) / (w + norms[d])) for d, w in zip(ids, weights, strict=True)}
 
     def term(self, fieldname: str, text: str) -> Scores:
