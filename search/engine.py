@@ -449,7 +449,7 @@ def write_documents(
     normaliser: Normaliser | None = None,
     procs: int = 1,
     limitmb: int = 64,
-    segment_postings: int = 4_000_000,
+    segment_postings: int = 2_000_000,
 ) -> None:
     """Create a fresh index in ``index_dir`` from rows of field values.
 
