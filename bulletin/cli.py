@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from bulletin import pipeline, skeleton
 from bulletin.problems import ContentError, Problem
+from bulletin.render import template_error_line
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -231,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{errors} error(s): nothing was published", file=sys.stderr)
         return EXIT_CONTENT
     except jinja2.TemplateError as exc:
-        where = f"{getattr(exc, 'filename', None) or 'templates'}:{getattr(exc, 'lineno', 0) or 0}"
-        print(f"{where}: template error: {exc}", file=sys.stderr)
+        templates = getattr(args, "templates", pipeline.TEMPLATES_DIR)
+        print(template_error_line(exc, templates), file=sys.stderr)
         print("nothing was published", file=sys.stderr)
         return EXIT_CONTENT
     except (pipeline.UsageError, skeleton.SkeletonError) as exc:

@@ -372,6 +372,8 @@ def _check_output_folder(content: Path, output: Path) -> None:
     content_abs, output_abs = content.resolve(), output.resolve()
     if output_abs == content_abs or output_abs in content_abs.parents:
         raise UsageError(f"{output}: the output folder must not contain the content folder")
+    if content_abs in output_abs.parents:
+        raise UsageError(f"{output}: the output folder must not be inside the content folder")
     if output_abs == Path.cwd().resolve() or output_abs == Path.home().resolve():
         raise UsageError(f"{output}: refusing to replace this folder with the site")
     if output.is_dir() and any(output.iterdir()) and not (output / OUTPUT_MARK).is_file():

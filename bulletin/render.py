@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import os
+import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +57,26 @@ def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
 def keep(text: str) -> Markup:
     """Mark text that no variant may convert (the switcher's labels, each in its script)."""
     return Markup(f"{KEEP_OPEN}{escape(text)}{KEEP_CLOSE}")
+
+
+def template_error_line(exc: jinja2.TemplateError, templates: Path = TEMPLATES_DIR) -> str:
+    """``file:line: template error: message``, from the exception or its traceback
+    (Jinja puts template frames into tracebacks with the template's file and line)."""
+    filename: str | None = getattr(exc, "filename", None)
+    lineno: int | None = getattr(exc, "lineno", None)
+    if not filename or not lineno:
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename.startswith(str(templates)):
+                filename, lineno = frame.filename, frame.lineno
+                break
+    where = _display(filename) if filename else "templates"
+    message = (exc.message or str(exc) or type(exc).__name__).splitlines()[0]
+    return f"{where}:{lineno or 0}: template error: {message}"
+
+
+def _display(filename: str) -> str:
+    relative = os.path.relpath(filename)
+    return filename if relative.startswith("..") else relative
 
 
 def chinese_date(value: dt.date) -> str:

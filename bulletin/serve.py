@@ -40,7 +40,7 @@ from watchdog.observers import Observer
 
 from bulletin import pipeline
 from bulletin.problems import ContentError
-from bulletin.render import TEMPLATES_DIR
+from bulletin.render import TEMPLATES_DIR, template_error_line
 from search.service import SearchApp
 
 HOST = "127.0.0.1"
@@ -366,26 +366,6 @@ class _Server(socketserver.ThreadingMixIn, WSGIServer):
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """No access log: the terminal is for build results and errors."""
-
-
-def template_error_line(exc: jinja2.TemplateError, templates: Path = TEMPLATES_DIR) -> str:
-    """``file:line: template error: message``, from the exception or its traceback
-    (Jinja puts template frames into tracebacks with the template's file and line)."""
-    filename: str | None = getattr(exc, "filename", None)
-    lineno: int | None = getattr(exc, "lineno", None)
-    if not filename or not lineno:
-        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-            if frame.filename.startswith(str(templates)):
-                filename, lineno = frame.filename, frame.lineno
-                break
-    where = _display(filename) if filename else "templates"
-    message = (exc.message or str(exc) or type(exc).__name__).splitlines()[0]
-    return f"{where}:{lineno or 0}: template error: {message}"
-
-
-def _display(filename: str) -> str:
-    relative = os.path.relpath(filename)
-    return filename if relative.startswith("..") else relative
 
 
 def build_once(

@@ -105,3 +105,35 @@ def test_help_names_every_command() -> None:
     assert code == 0
     for command in ("build", "check", "new"):
         assert command in out
+
+
+def test_output_inside_the_content_folder_is_refused(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "minimal", content)
+    code, _, err = run_cli("--content", str(content), "--output", str(content / "static" / "x"))
+    assert code == 2 and "inside the content folder" in err
+    assert not (content / "static").exists()
+
+
+def test_a_template_error_names_the_template_file_and_line(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    page = templates / "page.html"
+    page.write_text(
+        page.read_text("utf-8").replace("{{ page.title }}</h1>", "{{ page.no_such_field.x }}</h1>"),
+        "utf-8",
+    )
+    line = next(
+        n for n, text in enumerate(page.read_text("utf-8").splitlines(), 1) if "no_such" in text
+    )
+    code, _, err = run_cli(
+        "--content",
+        str(FIXTURES / "minimal"),
+        "--output",
+        str(tmp_path / "o"),
+        "--templates",
+        str(templates),
+    )
+    assert code == 1
+    assert f"page.html:{line}: template error:" in err
+    assert not (tmp_path / "o").exists()
