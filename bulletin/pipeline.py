@@ -4,7 +4,11 @@ read all content (pure, sorted) -> validate (every problem) -> make variants ->
 render -> write atomically -> index.
 
 Nothing before the write touches the output; OpenCC needs its config on disk, so the
-converters are made from a temporary folder that is removed at once.
+converters are made from a temporary folder that is removed at once. Rendering and
+writing are fused per page (worker processes render pages straight into the staging
+folder while another process writes the index); the output itself changes only after
+all of it has succeeded (``output.publish`` or, for an incremental build,
+``output.publish_changes``).
 """
 
 from __future__ import annotations
@@ -260,7 +264,7 @@ def build(
             if update_index(index_dir, previous, documents, changed, removed, meta):
                 return
             shutil.rmtree(index_dir, ignore_errors=True)
-        write_index(index_dir, documents, meta, procs=1)
+        write_index(index_dir, documents, meta)
 
     def write_page(job: PageJob, staging: Path) -> None:
         write_file(staging / job.rel, renderer.render_job(job))
