@@ -1,6 +1,6 @@
 """Search benchmark: index N synthetic articles, then time queries of several kinds.
 
-    python bench/search_bench.py [--docs 5000] [--queries 200] [--procs N] [--keep DIR]
+    python bench/search_bench.py [--docs 5000] [--queries 200] [--keep DIR]
 
 Articles recombine sentences of content/articles/*.md (else of the test fixtures), with
 a fixed seed: ~3,000 characters each, ~60 counties, ~12 themes. Prints index build time,
@@ -102,7 +102,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=5000)
     parser.add_argument("--queries", type=int, default=200, help="per kind")
-    parser.add_argument("--procs", type=int, default=None, help="writer processes")
     parser.add_argument(
         "--keep", type=Path, help="write the index here and keep it; reuse it if there"
     )
@@ -129,7 +128,7 @@ def main() -> int:
         print(f"index: reusing {index_dir} (delete it to time the build)")
     else:
         t0, c0 = time.perf_counter(), time.process_time()
-        write_index(index_dir, docs, meta, procs=args.procs)
+        write_index(index_dir, docs, meta)
         build, cpu = time.perf_counter() - t0, time.process_time() - c0
         size = sum(f.stat().st_size for f in index_dir.iterdir() if f.is_file()) / 1e6
         print(

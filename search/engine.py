@@ -52,8 +52,7 @@ TEXT_FIELDS: dict[str, float] = {"title": 4.0, "slogans": 3.0, "body": 1.0}
 #: The unigram field of indexes written before run-end terms (title, slogans and body,
 #: for one-character literals); newer indexes find one unit by its terms' prefix.
 CHARS_FIELD = "chars"
-#: Keyword fields a filter can name, and the facets counted.
-KEYWORD_FIELDS: tuple[str, ...] = ("county", "theme", "slogan", "year", "tag", "issue")
+#: The facets counted.
 FACET_FIELDS: tuple[str, ...] = ("county", "theme")
 INDEX_NAME = "MAIN"
 
@@ -260,12 +259,6 @@ def make_schema(extra_pairs: Iterable[tuple[str, str]] = ()) -> fields.Schema:
     )
 
 
-def schema_normaliser(schema: fields.Schema) -> Normaliser:
-    analyzer = schema["body"].analyzer
-    assert isinstance(analyzer, _NgramAnalyzer)
-    return analyzer.normaliser
-
-
 def share_normaliser(schema: fields.Schema, normaliser: Normaliser) -> None:
     """Make every analyzer of ``schema`` use ``normaliser`` (one fold table per process)."""
     for name in (*TEXT_FIELDS, CHARS_FIELD):
@@ -447,7 +440,6 @@ def write_documents(
     rows: Iterable[dict[str, Any]],
     extra_pairs: Iterable[tuple[str, str]],
     normaliser: Normaliser | None = None,
-    procs: int = 1,
     limitmb: int = 64,
     segment_postings: int = 2_000_000,
 ) -> None:
@@ -456,9 +448,8 @@ def write_documents(
     One process (the generator runs this beside page rendering). The text postings are
     held in memory and written as a segment every ``segment_postings`` postings (about
     1,500 articles of 3,000 characters, ~300 MB), so memory stays bounded and a large
-    bulletin gets a few segments. ``procs`` is accepted for compatibility and unused.
+    bulletin gets a few segments.
     """
-    del procs
     index_dir.mkdir(parents=True, exist_ok=True)
     schema = make_schema(extra_pairs)
     if normaliser is not None:

@@ -81,14 +81,10 @@ def write_index(
     index_dir: Path,
     documents: Iterable[dict[str, Any]],
     meta: dict[str, Any],
-    procs: int | None = None,
 ) -> None:
     """Write the Whoosh index of ``documents`` to ``index_dir`` (created) and ``meta`` to
-    ``index_dir/../meta.json``.
-
-    One writer process (the generator runs this beside page rendering); ``procs`` is
-    accepted for compatibility and ignored (see ``docs/search.md``, Writing the index).
-    """
+    ``index_dir/../meta.json``, in this one process (the generator runs it beside page
+    rendering; see ``docs/search.md``, Writing the index)."""
     from search.engine import write_documents
 
     index_dir = Path(index_dir)
