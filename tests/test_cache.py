@@ -38,6 +38,14 @@ def content(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def templates(tmp_path: Path) -> Path:
+    """A copy of the project's templates, for tests that edit them."""
+    folder = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, folder)
+    return folder
+
+
 def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text
@@ -74,10 +82,8 @@ def test_an_article_edit_reuses_untouched_pages_and_equals_a_clean_build(
 
 
 def test_template_config_and_phrase_edits_give_a_clean_build_result(
-    content: Path, tmp_path: Path
+    content: Path, templates: Path, tmp_path: Path
 ) -> None:
-    templates = tmp_path / "templates"
-    shutil.copytree(TEMPLATES_DIR, templates)
     site = tmp_path / "site"
     pipeline.build(content, site, templates=templates)
     _edit(templates / "page.html", "<h1>{{ page.title }}</h1>", "<h1>《{{ page.title }}》</h1>")
@@ -190,10 +196,8 @@ def test_an_edit_updates_the_search_index_instead_of_rewriting_it(
 
 
 def test_a_template_edit_renders_pages_again_but_keeps_the_index(
-    content: Path, tmp_path: Path
+    content: Path, templates: Path, tmp_path: Path
 ) -> None:
-    templates = tmp_path / "templates"
-    shutil.copytree(TEMPLATES_DIR, templates)
     site = tmp_path / "site"
     pipeline.build(content, site, templates=templates)
     segments = {p.name: _inode(p) for p in (site / "_search" / "whoosh").glob("*.seg")}
