@@ -14,8 +14,16 @@ from dataclasses import dataclass, field
 
 import markdown
 import nh3
+from markdown.blockparser import BlockParser
 from markdown.extensions import Extension
-from markdown.treeprocessors import Treeprocessor
+from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
+from markdown.treeprocessors import (
+    InlineProcessor,
+    PrettifyTreeprocessor,
+    Treeprocessor,
+    UnescapeTreeprocessor,
+)
+from markdown.util import ETX, STX, AtomicString
 
 from bulletin.slugs import pinyin_slug
 
@@ -185,29 +193,233 @@ class _HeadingIds(Treeprocessor):
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
+# Fast paths. Python-Markdown tries every block processor on every block and every
+# inline pattern on every piece of text, and that, not the building of the tree, is
+# most of its cost on this content. A test or pattern that cannot match leaves
+# everything as it was, so where a cheap check shows that it cannot, it is skipped:
+# each table below maps a stock processor, by its regular expression (Python-Markdown
+# 3.11), to strings one of which must be in the text for it to match. A processor not
+# listed is always tried. tests/test_markup.py renders with and without these and
+# compares the results (``MarkdownRenderer(..., fast=False)``).
+
+_INLINE_TRIGGERS: dict[str, tuple[str, ...]] = {
+    r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)": ("`",),  # backtick
+    r"\\(.)": ("\\",),  # escape
+    r"\[\^([^\]]*)\]": ("[^",),  # footnote reference
+    r"(?<!\!)\[": ("[",),  # reference, link, short_reference
+    r"\!\[": ("![",),  # image_link, image_reference, short_image_ref
+    r"<([A-Za-z][A-Za-z0-9+.-]*://[^<>]*)>": ("<",),  # autolink
+    r"<([^<> !]+@[^@<> ]+)>": ("<",),  # automail
+    r"  \n": ("  \n",),  # linebreak
+    r"""(<(\/?+[a-zA-Z][^\s"'<>@]*+(?:\s+[^\s"'=<>]++(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|"""
+    r"""[^\s"'=<>]++))?+)*+\s*+/?|!--(?:(?!<!--|-->).)*--|[?](?:(?!<[?]|[?]>).)*[?]|"""
+    r"""!\[CDATA\[(?:(?!<!\[CDATA\[|\]\]>).)*\]\])>)""": ("<",),  # html
+    r"(&(?:\#[0-9]+|\#x[0-9a-fA-F]+|[a-zA-Z0-9]+);)": ("&",),  # entity
+    r"\*|_": ("*", "_"),  # em_strong
+}
+
+# Block processors by class name and the expression their test (or, for footnote and
+# reference definitions, whose test is always true, their run) searches the block with.
+_BLOCK_TRIGGERS: dict[tuple[str, str | None], tuple[str, ...]] = {
+    ("TableProcessor", None): ("|",),
+    (
+        "HashHeaderProcessor",
+        r"(?:^|\n)(?P<level>#{1,6})(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)",
+    ): ("#",),
+    ("SetextHeaderProcessor", r"^.*?\n(?:=+|-+)[ ]*(\n|$)"): ("\n=", "\n-"),
+    (
+        "HRProcessor",
+        r"^[ ]{0,3}(?=(?P<atomicgroup>(-+[ ]{0,2}){3,}|(_+[ ]{0,2}){3,}|(\*+[ ]{0,2}){3,}))"
+        r"(?P=atomicgroup)[ ]*$",
+    ): ("-", "_", "*"),
+    ("BlockQuoteProcessor", r"(^|\n)[ ]{0,3}>[ ]?(.*)"): (">",),
+    ("FootnoteBlockProcessor", r"^[ ]{0,3}\[\^([^\]]*)\]:[ ]*(.*)$"): ("]:",),
+    (
+        "ReferenceProcessor",
+        r"""^[ ]{0,3}\[([^\[\]]*)\]:[ ]*(?:\n[ ]*)?([^\s]+)[ ]*(?:\n[ ]*)?"""
+        r"""((["\'])(.*)\4[ ]*|\((.*)\)[ ]*)?$""",
+    ): ("]:",),
+}
+
+
+def _inline_triggers(pattern: object) -> tuple[str, ...] | None:
+    return _INLINE_TRIGGERS.get(pattern.getCompiledRegExp().pattern)  # type: ignore[attr-defined]
+
+
+def _block_triggers(processor: object) -> tuple[str, ...] | None:
+    regex = getattr(processor, "SEARCH_RE", None) or getattr(processor, "RE", None)
+    return _BLOCK_TRIGGERS.get((type(processor).__name__, getattr(regex, "pattern", None)))
+
+
+class _Inline(InlineProcessor):
+    """The stock inline processor, trying on each text only the patterns that can match
+    it; the tree it builds is the same."""
+
+    def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
+        self._patterns = [(p, _inline_triggers(p)) for p in self.inlinePatterns]
+        # a text with none of the strings can match no pattern
+        self._any_trigger = None
+        if all(triggers is not None for _, triggers in self._patterns):
+            strings = {t for _, triggers in self._patterns for t in triggers}  # type: ignore[union-attr]
+            self._any_trigger = re.compile("|".join(map(re.escape, sorted(strings)))).search
+        return super().run(tree, ancestors)
+
+    # the stock processor's private __handleInline, with the check before each pattern
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
+        if isinstance(data, AtomicString):
+            return data
+        if self._any_trigger is not None and self._any_trigger(data) is None:
+            return data
+        patterns = self._patterns
+        apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
+        start = 0
+        count = len(patterns)
+        while patternIndex < count:
+            pattern, triggers = patterns[patternIndex]
+            if triggers is not None:
+                for trigger in triggers:
+                    if trigger in data:
+                        break
+                else:  # cannot match: what applying it would have returned
+                    patternIndex += 1
+                    start = 0
+                    continue
+            data, matched, start = apply(pattern, data, patternIndex, start)
+            if not matched:
+                patternIndex += 1
+        return data
+
+
+# the private methods of the stock inline processor that _Inline overrides or calls
+_INLINE_PRIVATE = ("_InlineProcessor__handleInline", "_InlineProcessor__applyPattern")
+
+
+class _Whitespace(NormalizeWhitespace):
+    """The stock preprocessor, without the steps that would change nothing."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        source = "\n".join(lines)
+        if STX in source or ETX in source:
+            source = source.replace(STX, "").replace(ETX, "")
+        if "\r" in source:
+            source = source.replace("\r\n", "\n").replace("\r", "\n")
+        source += "\n\n"
+        if "\t" in source:
+            source = source.expandtabs(self.md.tab_length)
+        if " \n" in source:
+            source = re.sub(r"(?<=\n) +\n", "\n", source)
+        return source.split("\n")
+
+
+class _HtmlBlocks(HtmlBlockPreprocessor):
+    """The stock preprocessor, which runs the text through an HTML parser; a text
+    without ``<`` or ``&`` comes out of it as it went in."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        if any("<" in line or "&" in line for line in lines):
+            return super().run(lines)
+        return lines
+
+
+class _Prettify(PrettifyTreeprocessor):
+    """The stock line breaks, asking whether a tag is block-level once per tag."""
+
+    def _prettifyETree(self, elem: etree.Element) -> None:
+        known: dict[object, bool] = {}
+        is_block_level = self.md.is_block_level
+
+        def block(tag: object) -> bool:
+            answer = known.get(tag)
+            if answer is None:
+                answer = known[tag] = is_block_level(tag)
+            return answer
+
+        def prettify(elem: etree.Element) -> None:
+            if block(elem.tag) and elem.tag not in ("code", "pre"):
+                if (not elem.text or not elem.text.strip()) and len(elem) and block(elem[0].tag):
+                    elem.text = "\n"
+                for child in elem:
+                    if block(child.tag):
+                        prettify(child)
+            if not elem.tail or not elem.tail.strip():
+                elem.tail = "\n"
+
+        prettify(elem)
+
+
+class _Unescape(UnescapeTreeprocessor):
+    """The stock processor, looking for escapes only in texts that have a marker."""
+
+    def run(self, root: etree.Element) -> None:
+        unescape = self.unescape
+        for elem in root.iter():
+            text = elem.text
+            if text and STX in text and elem.tag != "code":
+                elem.text = unescape(text)
+            tail = elem.tail
+            if tail and STX in tail:
+                elem.tail = unescape(tail)
+            for key, value in elem.items():
+                if value is not None and STX in value:
+                    elem.set(key, unescape(value))
+
+
+def _fast_block_parser(parser: BlockParser) -> None:
+    """``parser.parseBlocks`` as the stock one, skipping the processors that cannot
+    take the block, over the processors registered now."""
+    processors = [(p, _block_triggers(p)) for p in parser.blockprocessors]
+
+    def parse_blocks(parent: etree.Element, blocks: list[str]) -> None:
+        while blocks:
+            for processor, triggers in processors:
+                if triggers is not None:
+                    block = blocks[0]
+                    for trigger in triggers:
+                        if trigger in block:
+                            break
+                    else:  # cannot take the block
+                        continue
+                if processor.test(parent, blocks[0]) and processor.run(parent, blocks) is not False:
+                    break
+
+    parser.parseBlocks = parse_blocks  # type: ignore[method-assign]
+
+
 class _Hooks(Extension):
-    def __init__(self, renderer: MarkdownRenderer) -> None:
+    def __init__(self, renderer: MarkdownRenderer, fast: bool) -> None:
         super().__init__()
         self.renderer = renderer
+        self.fast = fast
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
+        if self.fast:  # the same names and priorities, so the same order
+            md.preprocessors.register(_Whitespace(md), "normalize_whitespace", 30)
+            md.preprocessors.register(_HtmlBlocks(md), "html_block", 20)
+            if all(hasattr(InlineProcessor, name) for name in _INLINE_PRIVATE):
+                md.treeprocessors.register(_Inline(md), "inline", 20)
+            md.treeprocessors.register(_Prettify(md), "prettify", 10)
+            md.treeprocessors.register(_Unescape(md), "unescape", 0)
         md.treeprocessors.register(_LinkRewriter(md, self.renderer), "bulletin-links", 1)
         md.treeprocessors.register(_HeadingIds(md, self.renderer), "bulletin-headings", 0)
 
 
 class MarkdownRenderer:
-    """One Python-Markdown instance, reused (it is reset between documents)."""
+    """One Python-Markdown instance, reused (it is reset between documents).
 
-    def __init__(self, links: LinkMap, static_files: frozenset[str]) -> None:
+    ``fast=False``: Python-Markdown's own processors only, for comparison in tests."""
+
+    def __init__(self, links: LinkMap, static_files: frozenset[str], fast: bool = True) -> None:
         self.links = links
         self.static_files = static_files
         self.state = _RenderState()
         self.heading_slugs: dict[str, str] = {}
         self.md = markdown.Markdown(
-            extensions=["tables", "footnotes", "sane_lists", _Hooks(self)],
+            extensions=["tables", "footnotes", "sane_lists", _Hooks(self, fast)],
             extension_configs={"footnotes": {"BACKLINK_TITLE": "返回正文"}},
             output_format="html",
         )
+        if fast:
+            _fast_block_parser(self.md.parser)
 
     def heading_slug(self, text: str) -> str:
         """Pinyin of a heading, remembered: bulletins repeat headings (一、主要做法)."""
