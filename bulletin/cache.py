@@ -1,11 +1,15 @@
 """The build cache: what the last build computed, so an edit redoes only what it touches.
 
-Kept beside the output folder (``output.cache/``), never inside what gets deployed. It
-remembers parsed files and rendered Markdown by the digest of their inputs, and for each
-output file the key of everything that went into it; a page whose key is unchanged is
-hard-linked from the previous output instead of rendered again. Every entry is keyed
-by content, so a stale entry is never looked up; the whole cache is dropped when the
-code, the templates or the Python packages change.
+Kept beside the output folder (``output.cache/``), never inside what gets deployed:
+``cache.pickle`` remembers parsed files (by the digest of their bytes; an article's
+Markdown body is taken from the file again, not stored), the slugs made from names, a
+summary of each rendered Markdown body and, for each output file, the key of everything
+that went into it; a page whose key is unchanged is kept (or hard-linked) from the
+previous output instead of rendered again. Rendered bodies themselves are files in
+``bodies/``, named by their key and read only when a page that shows one is rendered,
+so loading the cache costs milliseconds even for thousands of articles. Every entry is
+keyed by content, so a stale entry is never looked up; the whole cache is dropped when
+the code or the Python packages change.
 
 A cache is never trusted: it is read with an unpickler that only builds the project's
 own content classes, checked for its format and fingerprint, and each output file it
@@ -20,18 +24,21 @@ import io
 import os
 import pickle
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import jinja2
+import jinja2.bccache
 
 from bulletin.model import Article
 
 if TYPE_CHECKING:
     from bulletin.markup import Rendered
 
-FORMAT = 1
+FORMAT = 2
 PACKAGES = ("jinja2", "markdown", "pyyaml", "opencc", "whoosh-reloaded", "nh3", "pypinyin")
 _ALLOWED = {
     ("bulletin.model", "Article"),
@@ -46,6 +53,7 @@ _ALLOWED = {
 }
 
 FileStamp = tuple[int, int, int]  # size, mtime_ns, inode
+BodySummary = tuple[str, tuple[str, ...]]  # first paragraph, broken links
 
 
 def cache_path(output: Path) -> Path:
@@ -90,23 +98,18 @@ def code_fingerprint() -> str:
     )
 
 
-class _ContentPickler(pickle.Pickler):
-    """Pickles page data for keys: an article stands for its digest, not its fields, so a
-    list page's key costs one string per article."""
-
-    def __init__(self, stream: io.BytesIO, article_digests: Mapping[int, str]) -> None:
-        super().__init__(stream, protocol=5)
-        self.article_digests = article_digests
-
-    def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, Article):
-            return str, (self.article_digests[id(obj)],)
-        return NotImplemented
-
-
 def data_key(data: Any, article_digests: Mapping[int, str]) -> str:
+    """The digest of ``data`` (page data), pickled with an article standing for its
+    digest (``article_digests``: id -> digest) and a rendered body for its key, so a
+    list page's key costs one string per article. (A dispatch table is consulted for
+    these two types only; a reducer_override would be called for every object.)"""
     stream = io.BytesIO()
-    _ContentPickler(stream, article_digests).dump(data)
+    pickler = pickle.Pickler(stream, protocol=5)
+    pickler.dispatch_table = {  # type: ignore[assignment]
+        Article: lambda article: (str, (article_digests[id(article)],)),
+        BodyRef: lambda ref: (str, (ref.key,)),
+    }
+    pickler.dump(data)
     return hashlib.sha256(stream.getvalue()).hexdigest()
 
 
@@ -117,17 +120,163 @@ class _SafeUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+class BodyStore:
+    """Rendered Markdown by key: this build's results in memory, earlier builds' read
+    from ``folder`` (``output.cache/bodies/``) when first asked for. ``known`` holds the
+    first paragraph and broken links of every stored body, which list pages and link
+    checks need without reading the body itself."""
+
+    def __init__(self, folder: Path | None, known: Mapping[str, BodySummary]) -> None:
+        self.folder = folder
+        self.known = dict(known)
+        self.fresh: dict[str, Rendered] = {}
+        self.loaded: dict[str, Rendered] = {}
+        self.present: set[str] | None = None  # names in ``folder``, listed when first needed
+        self.sources: dict[str, Callable[[], Rendered]] = {}
+
+    def __contains__(self, key: str) -> bool:
+        if key in self.fresh:
+            return True
+        if key not in self.known or self.folder is None:
+            return False
+        if self.present is None:  # a body file deleted by hand is rendered again
+            self.present = set()
+            if self.folder.is_dir():
+                for sub in os.scandir(self.folder):
+                    if sub.is_dir():
+                        self.present.update(entry.name for entry in os.scandir(sub.path))
+        return key in self.present
+
+    def add(self, key: str, rendered: Rendered) -> None:
+        self.fresh[key] = rendered
+        self.known[key] = (rendered.first_paragraph, rendered.broken_links)
+
+    def source(self, key: str, render: Callable[[], Rendered]) -> None:
+        """How to make the body ``key`` again should its file prove unreadable."""
+        self.sources[key] = render
+
+    def get(self, key: str) -> Rendered:
+        rendered = self.fresh.get(key) or self.loaded.get(key)
+        if rendered is None:
+            try:
+                assert self.folder is not None
+                with self._path(key).open("rb") as handle:
+                    rendered = _SafeUnpickler(handle).load()
+                if type(rendered).__name__ != "Rendered":
+                    raise pickle.UnpicklingError(f"{key}: not a rendered body")
+            except (AssertionError, OSError, EOFError, pickle.UnpicklingError, ValueError):
+                if key not in self.sources:
+                    raise
+                rendered = self.sources[key]()  # a damaged cache file: never trusted
+                self.fresh[key] = rendered
+            self.loaded[key] = rendered
+        return rendered
+
+    def first_paragraph(self, key: str) -> str:
+        return self.known[key][0]
+
+    def broken_links(self, key: str) -> tuple[str, ...]:
+        return self.known[key][1]
+
+    def _path(self, key: str) -> Path:
+        assert self.folder is not None
+        return self.folder / key[:2] / key
+
+    def save(self, folder: Path, keep: Iterable[str]) -> dict[str, BodySummary]:
+        """Write this build's new bodies to ``folder``, delete those no longer used,
+        and return the summaries of the kept ones (for the cache state)."""
+        keep = set(keep)
+        for key in sorted(keep & self.fresh.keys()):
+            path = folder / key[:2] / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f".{key}.{os.getpid()}")
+            temporary.write_bytes(pickle.dumps(self.fresh[key], protocol=5))
+            os.replace(temporary, path)
+        if folder.is_dir():
+            for sub in os.scandir(folder):
+                if not sub.is_dir():
+                    continue
+                for entry in os.scandir(sub.path):
+                    if entry.name not in keep:
+                        os.unlink(entry.path)
+        return {key: self.known[key] for key in keep if key in self.known}
+
+
+class BodyRef:
+    """A rendered body's HTML in page data: read from the store only when a template
+    shows it (``{{ body | safe }}``); in a page key it stands for its key."""
+
+    __slots__ = ("key", "store")
+
+    def __init__(self, key: str, store: BodyStore) -> None:
+        self.key = key
+        self.store = store
+
+    def __html__(self) -> str:
+        return self.store.get(self.key).html
+
+    def __str__(self) -> str:
+        return self.__html__()
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a BodyRef is not stored; use its key")
+
+
+class TemplateCode(jinja2.BytecodeCache):
+    """Compiled templates, kept in the cache state: compiling the templates costs more
+    than rendering the pages an edit touches. Jinja checks each entry against the
+    template's source checksum and its own version; an entry it cannot read is
+    compiled again."""
+
+    def __init__(self, known: Mapping[str, bytes]) -> None:
+        self.entries: dict[str, bytes] = dict(known)
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.entries.get(bucket.key)
+        if data is None:
+            return
+        try:
+            bucket.bytecode_from_string(data)
+        except (EOFError, ValueError, TypeError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.entries[bucket.key] = bucket.bytecode_to_string()
+
+
+@dataclass(frozen=True)
+class Bodies:
+    """The rendered Markdown bodies of a build's articles: slug -> key in ``store``."""
+
+    keys: Mapping[str, str]
+    store: BodyStore
+
+    def get(self, slug: str) -> Rendered:
+        return self.store.get(self.keys[slug])
+
+    def ref(self, slug: str) -> BodyRef:
+        return BodyRef(self.keys[slug], self.store)
+
+    def first_paragraph(self, slug: str) -> str:
+        return self.store.first_paragraph(self.keys[slug])
+
+    def broken_links(self, slug: str) -> tuple[str, ...]:
+        return self.store.broken_links(self.keys[slug])
+
+
 @dataclass
 class BuildCache:
     """What the last build left: reusable results and the keys of its output files."""
 
     fingerprint: str
+    folder: Path | None = None  # output.cache/, when loaded from there
     parsed: dict[str, Any] = field(default_factory=dict)  # source digest -> parse result
-    bodies: dict[str, Rendered] = field(default_factory=dict)  # body key -> Markdown HTML
+    bodies: dict[str, BodySummary] = field(default_factory=dict)  # body key -> summary
     files: dict[str, tuple[str, FileStamp]] = field(default_factory=dict)  # rel -> key, stamp
     documents: dict[str, str] = field(default_factory=dict)  # slug -> digest of search doc
     index_state: str = ""  # digest of what every index entry depends on (phrases, meta)
-    output: str = ""  # the output folder these files are in
+    slugs: dict[str, str] = field(default_factory=dict)  # name -> pinyin slug
+    templates: dict[str, bytes] = field(default_factory=dict)  # compiled templates
     loaded: bool = False  # False: no usable cache was found (a full build)
 
     @classmethod
@@ -154,29 +303,36 @@ class BuildCache:
             or state.get("fingerprint") != fingerprint
             or state.get("output") != str(output.absolute())
             or not all(
-                isinstance(state.get(k), dict) for k in ("parsed", "bodies", "files", "documents")
+                isinstance(state.get(k), dict)
+                for k in ("parsed", "bodies", "files", "documents", "slugs", "templates")
             )
         ):
             return empty
         return cls(
             fingerprint=fingerprint,
+            folder=path,
             parsed=state["parsed"],
             bodies=state["bodies"],
             files=state["files"],
             documents=state["documents"],
             index_state=str(state.get("index_state", "")),
-            output=state["output"],
+            slugs=state["slugs"],
+            templates=state["templates"],
             loaded=True,
         )
 
-    def reusable(self, rel: str, key: str, output: Path) -> Path | None:
-        """The previous output file for ``rel`` if its key matches and it is untouched."""
+    def body_store(self) -> BodyStore:
+        return BodyStore(self.folder / "bodies" if self.folder else None, self.bodies)
+
+    def reusable(self, rel: str, key: str, output: str) -> str | None:
+        """The previous output file for ``rel`` (below the folder ``output``) if its
+        key matches and it is untouched since it was written."""
         entry = self.files.get(rel)
         if entry is None or entry[0] != key:
             return None
-        path = output / rel
+        path = f"{output}/{rel}"
         try:
-            stat = path.stat()
+            stat = os.stat(path)
         except OSError:
             return None
         if (stat.st_size, stat.st_mtime_ns, stat.st_ino) != tuple(entry[1]):
@@ -188,30 +344,44 @@ class BuildCache:
         path: Path,
         output: Path,
         parsed: Mapping[str, Any],
-        bodies: Mapping[str, Rendered],
+        bodies: BodyStore,
+        body_keys: Iterable[str],
         file_keys: Mapping[str, str],
+        written: Iterable[str],
         documents: Mapping[str, str],
         index_state: str,
+        slugs: Mapping[str, str],
+        templates: TemplateCode,
     ) -> None:
-        """Record this build (after it was published into ``output``)."""
+        """Record this build (after it was published into ``output``). Output files
+        not in ``written`` kept their stamps from the last build."""
+        written = set(written)
         files: dict[str, tuple[str, FileStamp]] = {}
+        root = str(output)
         for rel, key in file_keys.items():
+            entry = self.files.get(rel) if self.loaded and rel not in written else None
+            if entry is not None:
+                files[rel] = (key, entry[1])
+                continue
             try:
-                stat = (output / rel).stat()
+                stat = os.stat(f"{root}/{rel}")
             except OSError:
                 continue
             files[rel] = (key, (stat.st_size, stat.st_mtime_ns, stat.st_ino))
+        path.mkdir(parents=True, exist_ok=True)
+        summaries = bodies.save(path / "bodies", body_keys)
         state = {
             "format": FORMAT,
             "fingerprint": self.fingerprint,
             "output": str(output.absolute()),
             "parsed": dict(parsed),
-            "bodies": dict(bodies),
+            "bodies": summaries,
             "files": files,
             "documents": dict(documents),
             "index_state": index_state,
+            "slugs": dict(slugs),
+            "templates": dict(templates.entries),
         }
-        path.mkdir(parents=True, exist_ok=True)
         temporary = path / f"cache.pickle.{os.getpid()}"
         with temporary.open("wb") as handle:
             pickle.dump(state, handle, protocol=5)

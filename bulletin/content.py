@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from bulletin.cache import digest
 from bulletin.config import SLUG_RE, load_config, load_phrases
 from bulletin.model import Article, Issue, Page, Site
 from bulletin.problems import Problem
 from bulletin.schema import Field, check_fields
 from bulletin.slugs import pinyin_slug
-from bulletin.sources import Document, SourceFile, SourceTree, split_front_matter
+from bulletin.sources import Document, SourceFile, SourceTree, body_text, split_front_matter
 
 ARTICLE_FIELDS = {
     "title": Field("text", required=True),
@@ -132,6 +132,14 @@ def _page(source: SourceFile) -> tuple[Page | None, list[Problem]]:
     return Page(stem, source.display, values["title"], doc.body, doc.body_line), []
 
 
+def _with(article: Article, name: str, value: str) -> Article:
+    """``replace(article, name=value)`` without re-running the dataclass machinery (it
+    is done for every article of every build)."""
+    copied = copy.copy(article)
+    object.__setattr__(copied, name, value)
+    return copied
+
+
 def _unique(items: list, what: str) -> list[Problem]:
     """Problems for slugs used by more than one file."""
     seen: dict[str, str] = {}
@@ -154,8 +162,9 @@ def load_site(
     """Parse and validate all content. The Site holds what could be parsed; any problem
     of severity "error" means nothing may be published.
 
-    ``memo`` maps the digest of an article file (path and bytes) to its parse result; it
-    is read and filled, so a build cache can skip parsing unchanged files."""
+    ``memo`` maps the digest of a content file (path and bytes) to its parse result (an
+    article's without its body, which is taken from the file's bytes again); it is read
+    and filled, so a build cache can skip parsing unchanged files."""
     memo = {} if memo is None else memo
     config, problems = load_config(tree.site_config, content_display)
     phrases, phrase_problems = load_phrases(tree.phrases)
@@ -173,10 +182,15 @@ def load_site(
 
     articles: list[Article] = []
     for source in tree.articles:
-        key = digest(source.display, source.data)
-        if key not in memo:
-            memo[key] = _article(source)
-        article, found = memo[key]
+        key = source.digest
+        remembered = memo.get(key)
+        if remembered is None:
+            article, found = _article(source)
+            memo[key] = (replace(article, body="") if article else None, found)
+        else:
+            article, found = remembered
+            if article is not None:
+                article = _with(article, "body", body_text(source, article.body_line))
         problems += found
         if article is not None:
             articles.append(article)
@@ -184,7 +198,9 @@ def load_site(
 
     issues: list[tuple[Issue, int]] = []
     for source in tree.issues:
-        issue, articles_line, found = _issue(source)
+        if source.digest not in memo:
+            memo[source.digest] = _issue(source)
+        issue, articles_line, found = memo[source.digest]
         problems += found
         if issue is not None:
             issues.append((issue, articles_line))
@@ -192,7 +208,9 @@ def load_site(
 
     pages: list[Page] = []
     for source in tree.pages:
-        page, found = _page(source)
+        if source.digest not in memo:
+            memo[source.digest] = _page(source)
+        page, found = memo[source.digest]
         problems += found
         if page is not None:
             pages.append(page)
@@ -264,5 +282,5 @@ def _link_issues(
                     f"'issue' says '{article.issue}' but issue '{listed}' lists this article",
                 )
             )
-        linked.append(replace(article, issue=article.issue or listed))
+        linked.append(_with(article, "issue", listed) if listed and not article.issue else article)
     return linked, problems

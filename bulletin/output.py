@@ -45,8 +45,10 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
-#: Files that get a gzip copy beside them for nginx's gzip_static.
-COMPRESSIBLE = frozenset({".html", ".xml", ".css", ".js", ".svg", ".txt", ".json"})
+#: Files that get a gzip copy beside them for nginx's gzip_static: the few large, shared
+#: ones. Pages do not: compressing thousands of them cost more than rendering them, and
+#: nginx's ``gzip on`` compresses a page as it is sent (docs/hosting.md).
+COMPRESSIBLE = frozenset({".xml", ".css", ".js", ".svg", ".txt", ".json"})
 
 
 def gzip_bytes(data: bytes) -> bytes:
@@ -81,6 +83,14 @@ def link_file(source: Path, target: Path) -> None:
             os.link(compressed, twin)
         else:
             twin.write_bytes(gzip_bytes(source.read_bytes()))
+
+
+def link_folder(source: Path, target: Path) -> None:
+    """Hard-link every file of ``source`` (one level) into a new folder ``target``."""
+    target.mkdir(parents=True)
+    for entry in sorted(os.scandir(source), key=lambda e: e.name):
+        if entry.is_file() and not entry.name.endswith("_WRITELOCK"):
+            os.link(entry.path, target / entry.name)
 
 
 def copy_files(root: Path, copies: Iterable[tuple[str, Path]]) -> None:

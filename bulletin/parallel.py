@@ -1,8 +1,9 @@
 """Pure per-item work spread over processes, for full builds on every core.
 
 Workers are forked after the parent has built everything the work needs (the content
-model, the Jinja environment, the OpenCC converters), so nothing large is pickled: a
-work item is an index and a result is small. Fork is unsafe in a process that runs other
+model, the Jinja environment, the OpenCC converters) and the list of work items, so
+nothing large is pickled on the way there: a worker is sent a range of indexes into
+the items it inherited, and sends back the results. Fork is unsafe in a process that runs other
 threads (``build.py serve``), so there, and for small batches, the work runs in-process.
 """
 
@@ -18,19 +19,20 @@ from typing import Any, TypeVar
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-# The task of a worker process, set once when the worker starts (see _start); the parent
-# never sets it.
+# The task and items of a worker process, set once when the worker starts (see _start);
+# the parent never sets them.
 _worker_task: Callable[[Any], Any] | None = None
+_worker_items: Sequence[Any] = ()
 
 
-def _start(task: Callable[[Any], Any]) -> None:
-    global _worker_task
-    _worker_task = task
+def _start(task: Callable[[Any], Any], items: Sequence[Any]) -> None:
+    global _worker_task, _worker_items
+    _worker_task, _worker_items = task, items
 
 
-def _run_chunk(chunk: Sequence[Any]) -> list[Any]:
+def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
     assert _worker_task is not None
-    return [_worker_task(item) for item in chunk]
+    return [_worker_task(_worker_items[i]) for i in range(*bounds)]
 
 
 def default_jobs() -> int:
@@ -53,16 +55,16 @@ def parallel_map(
             if progress:
                 progress(1)
         return results
-    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    chunks = [(i, min(i + chunk_size, len(items))) for i in range(0, len(items), chunk_size)]
     results = []
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_start, initargs=(task,)
+        jobs, mp_context=context, initializer=_start, initargs=(task, items)
     ) as pool:
-        for chunk, part in zip(chunks, pool.map(_run_chunk, chunks), strict=True):
+        for (start, stop), part in zip(chunks, pool.map(_run_chunk, chunks), strict=True):
             results.extend(part)
             if progress:
-                progress(len(chunk))
+                progress(stop - start)
     return results
 
 

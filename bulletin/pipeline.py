@@ -13,21 +13,26 @@ all of it has succeeded (``output.publish`` or, for an incremental build,
 
 from __future__ import annotations
 
+import gc
 import json
-import pickle
+import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from bulletin.cache import (
+    Bodies,
+    BodyStore,
     BuildCache,
+    TemplateCode,
     cache_path,
     code_fingerprint,
     data_key,
@@ -37,11 +42,12 @@ from bulletin.cache import (
 from bulletin.config import normalise_base_url
 from bulletin.content import load_site
 from bulletin.lint import lint as lint_site
-from bulletin.markup import LinkMap, MarkdownRenderer, Rendered
+from bulletin.markup import LinkMap, MarkdownRenderer
 from bulletin.model import Site
 from bulletin.output import (
     copy_files,
     link_file,
+    link_folder,
     publish,
     publish_changes,
     write_file,
@@ -52,12 +58,12 @@ from bulletin.problems import ContentError, Problem
 from bulletin.render import (
     TEMPLATES_DIR,
     Assets,
-    PageJob,
     SiteRenderer,
     make_environment,
     search_documents,
     search_meta,
 )
+from bulletin.slugs import Slugger
 from bulletin.sources import SourceTree, read_tree
 from bulletin.taxonomy import build_taxonomies
 from bulletin.variants import make_variants, phrases_text
@@ -76,10 +82,9 @@ class Checked:
 
     tree: SourceTree
     site: Site
-    bodies: Mapping[str, Rendered]  # slug -> article body, when there are no errors
+    bodies: Bodies | None  # the articles' rendered Markdown, when there are no errors
     problems: tuple[Problem, ...]  # errors and warnings, sorted
     parsed: dict[str, Any] = field(default_factory=dict)  # parse results, for the cache
-    body_keys: dict[str, str] = field(default_factory=dict)  # slug -> key of its body
 
     @property
     def errors(self) -> list[Problem]:
@@ -93,6 +98,7 @@ class BuildResult:
     variants: int
     seconds: float
     warnings: tuple[Problem, ...]
+    rendered: int = 0  # pages and other files made this time (the rest were kept)
 
 
 def check(
@@ -101,6 +107,7 @@ def check(
     lint: bool = True,
     cache: BuildCache | None = None,
     jobs: int = 1,
+    slug: Callable[[str], str] | None = None,
 ) -> Checked:
     """Read and validate everything, render Markdown to find broken links, and (``lint``)
     add the editor warnings of bulletin.lint; write nothing. ``cache`` supplies results
@@ -113,52 +120,85 @@ def check(
         if error:
             raise UsageError(error.replace("'base_url'", "--base-url"))
         site = replace(site, config=replace(site.config, base_url=normalised))
-    bodies: dict[str, Rendered] = {}
-    body_keys: dict[str, str] = {}
+    bodies = None
     if not any(p.severity == "error" for p in problems):
-        bodies, body_keys = render_bodies(site, tree, cache.bodies if cache else {}, jobs)
+        store = cache.body_store() if cache else BodyStore(None, {})
+        bodies = render_bodies(site, tree, make_markdown(site, tree, slug), store, jobs)
         problems += link_problems(site, bodies)
         if lint:
             problems += lint_site(site, content)
-    return Checked(tree, site, bodies, tuple(sorted(problems)), parsed, body_keys)
+    return Checked(tree, site, bodies, tuple(sorted(problems)), parsed)
 
 
-def make_markdown(site: Site, tree: SourceTree) -> MarkdownRenderer:
+def make_markdown(
+    site: Site, tree: SourceTree, slug: Callable[[str], str] | None = None
+) -> MarkdownRenderer:
     targets = {a.rel: f"articles/{a.slug}/" for a in site.articles}
     targets.update({f"pages/{p.slug}.md": f"{p.slug}/" for p in site.pages})
     static = frozenset(item.rel for item in tree.static)
-    return MarkdownRenderer(LinkMap(targets), static)
+    renderer = MarkdownRenderer(LinkMap(targets), static)
+    if isinstance(slug, Slugger):  # heading ids remembered with the other slugs
+        renderer.heading_slugs = slug.slugs
+    return renderer
+
+
+def _links_key(markdown: MarkdownRenderer) -> str:
+    """What a body with links depends on besides its text: where the other files are."""
+    return digest(repr(sorted(markdown.links.targets.items())), repr(sorted(markdown.static_files)))
+
+
+def _has_links(text: str) -> bool:
+    return "](" in text or "href=" in text or "src=" in text or "]:" in text
 
 
 def render_bodies(
-    site: Site, tree: SourceTree, known: Mapping[str, Rendered], jobs: int
-) -> tuple[dict[str, Rendered], dict[str, str]]:
+    site: Site, tree: SourceTree, markdown: MarkdownRenderer, store: BodyStore, jobs: int
+) -> Bodies:
     """Each article's Markdown rendered once, in Simplified, on ``jobs`` processes;
-    bodies whose inputs are unchanged come from ``known``. Returns bodies and keys."""
-    markdown = make_markdown(site, tree)
-    links_key = digest(
-        repr(sorted(markdown.links.targets.items())), repr(sorted(markdown.static_files))
-    )
-    keys = {}
-    for article in site.articles:
-        # only a body with a link depends on where the other files are
-        depends = "](" in article.body or "href=" in article.body or "src=" in article.body
-        keys[article.slug] = digest(article.rel, article.body, links_key if depends else "")
-    missing = [a for a in site.articles if keys[a.slug] not in known]
+    bodies whose inputs are unchanged are taken from ``store``, new ones added to it.
+    A body's key is its file's digest (and, if it has links, where the files are)."""
+    links_key = _links_key(markdown)
+    sources = {source.rel: source.digest for source in tree.articles}
+    keys = {
+        a.slug: digest(sources[a.rel], links_key if _has_links(a.body) else "")
+        for a in site.articles
+    }
+    for a in site.articles:
+        store.source(keys[a.slug], lambda a=a: markdown.render(a.body, a.rel, "../../"))
+    missing = list({keys[a.slug]: a for a in site.articles if keys[a.slug] not in store}.values())
     rendered = parallel_map(
         lambda a: markdown.render(a.body, a.rel, "../../"), missing, jobs, chunk_size=16
     )
-    fresh = {keys[a.slug]: body for a, body in zip(missing, rendered, strict=True)}
-    bodies = {a.slug: fresh.get(keys[a.slug]) or known[keys[a.slug]] for a in site.articles}
-    return bodies, keys
+    for article, body in zip(missing, rendered, strict=True):
+        store.add(keys[article.slug], body)
+    return Bodies(keys, store)
 
 
-def link_problems(site: Site, bodies: Mapping[str, Rendered]) -> list[Problem]:
+class RememberedMarkdown:
+    """Markdown of issue notes and pages as HTML, remembered in the body store (the
+    renderer asks for them on every build)."""
+
+    def __init__(self, markdown: MarkdownRenderer, store: BodyStore) -> None:
+        self.markdown = markdown
+        self.store = store
+        self.links_key = _links_key(markdown)
+        self.used: set[str] = set()
+
+    def __call__(self, text: str, rel: str, root: str) -> str:
+        key = digest("text", rel, root, text, self.links_key if _has_links(text) else "")
+        self.store.source(key, lambda: self.markdown.render(text, rel, root))
+        if key not in self.store:
+            self.store.add(key, self.markdown.render(text, rel, root))
+        self.used.add(key)
+        return self.store.get(key).html
+
+
+def link_problems(site: Site, bodies: Bodies) -> list[Problem]:
     """Links and images that lead nowhere, as warnings at their lines."""
     problems: list[Problem] = []
     for article in site.articles:
         seen: Counter[str] = Counter()
-        for url in bodies[article.slug].broken_links:
+        for url in bodies.broken_links(article.slug):
             seen[url] += 1
             line = _line_of(article.body, url, article.body_line, seen[url])
             problems.append(Problem(article.path, line, f"link leads nowhere: {url}", "warning"))
@@ -197,54 +237,124 @@ def build(
 
     With ``use_cache``, results of the last build kept in ``output.cache/`` are reused
     where their inputs are unchanged; the output is the same either way."""
+    timings = Timings(enabled=bool(os.environ.get("BULLETIN_TIMINGS")))
+    try:
+        return _build(content, output, base_url, templates, use_cache, jobs, progress, timings)
+    finally:
+        gc.unfreeze()
+        timings.report()
+
+
+class Timings:
+    """Where a build's time goes: wall and CPU seconds per stage, printed to stderr
+    when ``BULLETIN_TIMINGS`` is set."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.stages: list[tuple[str, float, float]] = []
+        self.last = (time.perf_counter(), time.process_time())
+
+    def lap(self, stage: str) -> None:
+        if self.enabled:
+            now = (time.perf_counter(), time.process_time())
+            self.stages.append((stage, now[0] - self.last[0], now[1] - self.last[1]))
+            self.last = now
+
+    def report(self) -> None:
+        for stage, wall, cpu in self.stages:
+            print(f"  {stage:<24} {wall:7.3f} s wall {cpu:7.3f} s cpu", file=sys.stderr)
+
+
+def _build(
+    content: Path,
+    output: Path,
+    base_url: str | None,
+    templates: Path,
+    use_cache: bool,
+    jobs: int | None,
+    progress: Progress | None,
+    timings: Timings,
+) -> BuildResult:
     started = time.perf_counter()
     _check_output_folder(content, output)
+    output = output.absolute()
     jobs = jobs or default_jobs()
     fingerprint = code_fingerprint()
     cache_dir = cache_path(output)
     cache = (
         BuildCache.load(cache_dir, fingerprint, output) if use_cache else BuildCache(fingerprint)
     )
-    checked = check(content, base_url, lint=False, cache=cache, jobs=jobs)
-    if checked.errors:
+    slugger = Slugger(cache.slugs)
+    timings.lap("load cache")
+    checked = check(content, base_url, lint=False, cache=cache, jobs=jobs, slug=slugger)
+    if checked.errors or checked.bodies is None:
         raise ContentError(list(checked.problems))
+    # what is loaded now lives to the end: the cyclic collector need not walk it again
+    # and again (and forked workers share its pages)
+    gc.freeze()
+    timings.lap("read, parse, Markdown")
     site, tree, bodies = checked.site, checked.tree, checked.bodies
     with tempfile.TemporaryDirectory(prefix="bulletin-phrases-") as tmp:
         phrases_file = Path(tmp) / "phrases.txt"
         phrases_file.write_text(phrases_text(site.phrases), encoding="utf-8")
         variants = make_variants(site.config.variants, phrases_file)
+    markdown = RememberedMarkdown(make_markdown(site, tree, slugger), bodies.store)
+    template_code = TemplateCode(cache.templates)
     renderer = SiteRenderer(
         site=site,
-        taxonomies=build_taxonomies(site),
+        taxonomies=build_taxonomies(site, slugger),
         bodies=bodies,
         variants=variants,
-        env=make_environment(templates),
+        env=make_environment(templates, template_code),
         assets=Assets.load(templates / "assets"),
-        markdown=make_markdown(site, tree),
+        markdown=markdown,
     )
-    page_jobs = renderer.page_jobs()
-    article_digests = {id(a): digest(pickle.dumps(a, protocol=5)) for a in site.articles}
+
+    renderer.page_specs()
+    timings.lap("set up pages")
+
+    # the key of every output file: a file whose key is unchanged is kept
+    sources = {source.rel: source.digest for source in tree.articles}
+    article_digests = {
+        id(a): digest(sources[a.rel], a.issue, bodies.keys[a.slug]) for a in site.articles
+    }
     shared = data_key(
         (fingerprint, tree_digest([templates]), renderer.shared_data()), article_digests
     )
-    page_keys = {
-        job.rel: data_key(
-            (shared, job.spec.template, job.spec.path, job.variant, job.spec.context),
-            article_digests,
-        )
-        for job in page_jobs
+    page_jobs = renderer.page_jobs()
+    spec_keys = {
+        id(spec): data_key((shared, spec.template, spec.path, spec.context), article_digests)
+        for spec in renderer.page_specs()
     }
-    files = dict(renderer.render_extras())
-    files.update({f"assets/{name}": data for name, data in renderer.assets.files.items()})
+    keys = {job.rel: f"{spec_keys[id(job.spec)]}:{job.variant}" for job in page_jobs}
+    extras = list(renderer.extra_files())
+    keys.update({e.rel: data_key((shared, e.rel, e.data), article_digests) for e in extras})
+    files = {f"assets/{name}": data for name, data in renderer.assets.files.items()}
     files["_search/phrases.txt"] = phrases_text(site.phrases).encode("utf-8")
     meta = search_meta(site, urlsplit(site.config.base_url).path or "/", has_phrases=True)
     files["_search/meta.json"] = (
         json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
     ).encode("utf-8")
-    documents = list(search_documents(site, bodies, variants, renderer.issues_by_slug))
+    statics = {f"static/{s.rel}": s.path for s in tree.static}
 
+    timings.lap("keys")
+    root = str(output)
+    kept = {
+        rel: previous
+        for rel, key in keys.items()
+        if cache.loaded and (previous := cache.reusable(rel, key, root)) is not None
+    }
+    work: list[tuple[str, Callable[[], bytes]]] = [
+        (job.rel, lambda job=job: renderer.render_job(job))
+        for job in page_jobs
+        if job.rel not in kept
+    ]
+    work += [(e.rel, e.make) for e in extras if e.rel not in kept]
+
+    # the search index: updated with the articles that changed, or written afresh
+    issue_titles = {issue.slug: issue.title for issue in site.issues}
     document_digests = {
-        d["slug"]: digest(json.dumps(d, ensure_ascii=False, sort_keys=True)) for d in documents
+        a.slug: digest(article_digests[id(a)], issue_titles.get(a.issue, "")) for a in site.articles
     }
     index_state = digest(files["_search/phrases.txt"], files["_search/meta.json"])
     index_files = _index_files(output)
@@ -252,98 +362,110 @@ def build(
         cache.loaded
         and cache.index_state == index_state
         and bool(index_files)
-        and all(cache.reusable(rel, "index", output) for rel in index_files)
+        and all(cache.reusable(rel, "index", root) for rel in index_files)
     )
+    changed = {s for s, d in document_digests.items() if cache.documents.get(s) != d}
+    removed = set(cache.documents) - set(document_digests)
+    index_unchanged = index_reusable and not changed and not removed
 
     def write_search_index(index_dir: Path) -> None:
         """Update the previous index with what changed, or write a fresh one."""
+        documents = search_documents(site, bodies, variants, renderer.issues_by_slug)
         if index_reusable:
-            changed = {s for s, d in document_digests.items() if cache.documents.get(s) != d}
-            removed = set(cache.documents) - set(document_digests)
+            update = search_documents(
+                site, bodies, variants, renderer.issues_by_slug, slugs=changed
+            )
             previous = output / "_search" / "whoosh"
-            if update_index(index_dir, previous, documents, changed, removed, meta):
+            if update_index(index_dir, previous, update, changed, removed, meta):
                 return
             shutil.rmtree(index_dir, ignore_errors=True)
         write_index(index_dir, documents, meta)
 
-    def write_page(job: PageJob, staging: Path) -> None:
-        write_file(staging / job.rel, renderer.render_job(job))
-
-    statics = {f"static/{s.rel}": s.path for s in tree.static}
-    fresh = [
-        job
-        for job in page_jobs
-        if not (cache.loaded and cache.reusable(job.rel, page_keys[job.rel], output))
-    ]
-
-    def render_pages(staging: Path) -> None:
-        """The pages to render, in worker processes, with the index beside them."""
-        index = Background(
-            lambda: write_search_index(staging / "_search" / "whoosh"),
-            fork=jobs > 1 and len(documents) >= 200,
+    def render_work(staging: Path, with_index: bool) -> None:
+        """Render ``work`` on worker processes, the index written beside them."""
+        index = (
+            Background(
+                lambda: write_search_index(staging / "_search" / "whoosh"),
+                fork=jobs > 1 and len(site.articles) >= 200,
+            )
+            if with_index
+            else None
         )
         if progress:
-            progress.start(len(fresh))
+            progress.start(len(work))
         parallel_map(
-            lambda job: write_page(job, staging),
-            fresh,
+            lambda item: write_file(staging / item[0], item[1]()),
+            work,
             jobs,
             progress=progress.advance if progress else None,
         )
         if progress:
             progress.close()
-        index.join()
+        if index:
+            index.join()
 
     def fill(staging: Path) -> None:
-        """A whole new tree: unchanged pages hard-linked from the previous output."""
+        """A whole new tree: unchanged files hard-linked from the previous output."""
         write_files(staging, files)
         copy_files(staging, statics.items())
-        for job in page_jobs:
-            previous = cache.reusable(job.rel, page_keys[job.rel], output) if cache.loaded else None
-            if previous is not None:
-                link_file(previous, staging / job.rel)
-        render_pages(staging)
+        for rel, previous in kept.items():
+            link_file(Path(previous), staging / rel)
+        if index_unchanged:
+            link_folder(output / "_search" / "whoosh", staging / "_search" / "whoosh")
+        render_work(staging, with_index=not index_unchanged)
 
     def fill_changes(staging: Path) -> None:
         """Only what differs from the previous output."""
-        # _search/ always: the index writer reads the phrase dictionary beside it
-        changed = {
-            r: d for r, d in files.items() if r.startswith("_search/") or not _same(output / r, d)
+        # _search/ whenever the index changes: the index writer reads the phrases beside it
+        changed_files = {
+            r: d
+            for r, d in files.items()
+            if (r.startswith("_search/") and not index_unchanged) or not _same(output / r, d)
         }
-        write_files(staging, changed)
+        write_files(staging, changed_files)
         copy_files(
             staging,
             ((r, p) for r, p in statics.items() if not _same(output / r, p.read_bytes())),
         )
-        render_pages(staging)
+        render_work(staging, with_index=not index_unchanged)
 
-    built = set(page_keys) | set(files) | set(statics)
-    if cache.loaded and output.is_dir() and len(fresh) <= len(page_jobs) // 2:
-        stale = [
-            rel for rel, (key, _) in cache.files.items() if key != "index" and rel not in built
-        ]
+    timings.lap("what to render")
+    built = set(keys) | set(files) | set(statics)
+    if cache.loaded and output.is_dir() and len(work) <= len(keys) // 2:
+        stale = [r for r, (key, _) in cache.files.items() if key != "index" and r not in built]
         publish_changes(output, fill_changes, stale)
     else:
         publish(output, fill)
+    timings.lap(f"render and publish {len(work)}")
     if use_cache:
-        file_keys = dict(page_keys)
+        file_keys = dict(keys)
         file_keys.update(dict.fromkeys([*files, *statics], "file"))
-        file_keys.update(dict.fromkeys(_index_files(output), "index"))
+        index_now = _index_files(output)
+        file_keys.update(dict.fromkeys(index_now, "index"))
+        written = [rel for rel, _ in work] + [*files, *statics, *index_now]
+        sources = (*tree.articles, *tree.issues, *tree.pages)
+        parsed = {s.digest: checked.parsed[s.digest] for s in sources}
         cache.save(
             cache_dir,
             output,
-            checked.parsed,
-            _by_key(bodies, checked.body_keys),
+            parsed,
+            bodies.store,
+            [*bodies.keys.values(), *markdown.used],
             file_keys,
+            written,
             document_digests,
             index_state,
+            slugger.slugs,
+            template_code,
         )
+        timings.lap("save cache")
     return BuildResult(
         articles=len(site.articles),
-        pages=len(page_jobs) + sum(1 for name in files if name.endswith(".html")),
+        pages=len(page_jobs) + sum(1 for e in extras if e.rel.endswith(".html")),
         variants=len(variants),
         seconds=time.perf_counter() - started,
         warnings=tuple(p for p in checked.problems if p.severity == "warning"),
+        rendered=len(work),
     )
 
 
@@ -365,10 +487,6 @@ def _index_files(output: Path) -> list[str]:
         for p in folder.iterdir()
         if p.is_file() and not p.name.endswith("_WRITELOCK")
     )
-
-
-def _by_key(bodies: Mapping[str, Rendered], keys: Mapping[str, str]) -> dict[str, Rendered]:
-    return {keys[slug]: body for slug, body in bodies.items()}
 
 
 def _check_output_folder(content: Path, output: Path) -> None:

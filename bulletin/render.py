@@ -12,7 +12,7 @@ import hashlib
 import math
 import os
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup, escape
 
-from bulletin.markup import KEEP_CLOSE, KEEP_OPEN, MarkdownRenderer, Rendered, html_to_text
+from bulletin.cache import Bodies
+from bulletin.markup import KEEP_CLOSE, KEEP_OPEN, html_to_text
 from bulletin.model import Article, Issue, Site
 from bulletin.taxonomy import (
     Taxonomies,
@@ -29,7 +30,6 @@ from bulletin.taxonomy import (
     TermSummary,
     Year,
     build_archive,
-    group_counties,
 )
 from bulletin.variants import Variant
 
@@ -38,8 +38,12 @@ HOME_RECENT = 12
 FEED_ENTRIES = 20
 
 
-def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
+def make_environment(
+    templates_dir: Path = TEMPLATES_DIR, code: jinja2.BytecodeCache | None = None
+) -> jinja2.Environment:
+    """The Jinja environment of a build; ``code``: where compiled templates are kept."""
     env = jinja2.Environment(
+        bytecode_cache=code,
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         undefined=jinja2.StrictUndefined,
@@ -114,6 +118,16 @@ class PageSpec:
 
 
 @dataclass(frozen=True)
+class ExtraFile:
+    """A file besides the pages (a feed, the sitemap, a root page): where it goes, the
+    data its bytes depend on (for its cache key) and how to make them."""
+
+    rel: str
+    data: Any
+    make: Callable[[], bytes]
+
+
+@dataclass(frozen=True)
 class PageJob:
     """One page of one variant: where it goes and what renders it."""
 
@@ -155,12 +169,14 @@ class SiteRenderer:
         self,
         site: Site,
         taxonomies: Taxonomies,
-        bodies: Mapping[str, Rendered],
+        bodies: Bodies,
         variants: Mapping[str, Variant],
         env: jinja2.Environment,
         assets: Assets,
-        markdown: MarkdownRenderer,
+        markdown: Callable[[str, str, str], str],
     ) -> None:
+        """``markdown(text, rel, root)``: the HTML of a Markdown text of file ``rel``
+        shown on a page ``root`` below the variant root (remembered by the build)."""
         self.site = site
         self.taxonomies = taxonomies
         self.bodies = bodies
@@ -227,7 +243,7 @@ class SiteRenderer:
                 f"{kind}_index.html",
                 {
                     "terms": summaries,
-                    "groups": group_counties(summaries) if kind == "counties" else (),
+                    "groups": self.taxonomies.county_groups if kind == "counties" else (),
                 },
                 kind,
             )
@@ -267,10 +283,8 @@ class SiteRenderer:
         for year in self.archive:
             yield from self._archive_specs(year, per_page)
         for page in site.pages:
-            body = self.markdown.render(page.body, f"pages/{page.slug}.md", "../")
-            yield PageSpec(
-                f"{page.slug}/", "page.html", {"page": page, "body": body.html}, page.title
-            )
+            body = self.markdown(page.body, f"pages/{page.slug}.md", "../")
+            yield PageSpec(f"{page.slug}/", "page.html", {"page": page, "body": body}, page.title)
         yield PageSpec("search/", "search.html", {}, "search")
 
     def article_spec(self, article: Article) -> PageSpec:
@@ -282,7 +296,7 @@ class SiteRenderer:
             "article.html",
             {
                 "article": article,
-                "body": self.bodies[article.slug].html,
+                "body": self.bodies.ref(article.slug),
                 "issue": issue,
                 "older": articles[index + 1] if index + 1 < len(articles) else None,
                 "newer": articles[index - 1] if index > 0 else None,
@@ -307,12 +321,12 @@ class SiteRenderer:
         return tuple(sorted(counties, key=lambda t: t.slug))
 
     def _note(self, issue: Issue, root: str) -> str:
-        return self.markdown.render(issue.note, f"issues/{issue.slug}.md", root).html
+        return self.markdown(issue.note, f"issues/{issue.slug}.md", root)
 
     def summary(self, article: Article) -> str:
         if article.summary:
             return article.summary
-        text = self.bodies[article.slug].first_paragraph
+        text = self.bodies.first_paragraph(article.slug)
         return text if len(text) <= 120 else text[:118] + "……"
 
     # --- rendering --------------------------------------------------------------------
@@ -373,38 +387,40 @@ class SiteRenderer:
             list(self.variants),
         )
 
-    def render_extras(self) -> Iterator[tuple[str, bytes]]:
-        """Feeds, the root pages and the sitemap: cheap, rendered on every build."""
+    def extra_files(self) -> Iterator[ExtraFile]:
+        """Feeds, the root pages and the sitemap, each with the data it depends on."""
+        shared = (self.site.config, sorted(self.assets.names.items()), list(self.variants))
         for variant in self.variants.values():
-            yield (
-                f"{variant.name}/feed.xml",
-                self.render_feed(
-                    variant, self.site.articles, self.site.config.title, "feed.xml", ""
-                ),
-            )
+            feeds = [(self.site.articles, self.site.config.title, "feed.xml", "")]
             for kind in ("counties", "themes"):
-                for term in self.taxonomies.of_kind(kind):
-                    yield (
-                        f"{variant.name}/{term.path}feed.xml",
-                        self.render_feed(
-                            variant,
-                            term.articles,
-                            f"{term.name} - {self.site.config.title}",
-                            f"{term.path}feed.xml",
-                            term.path,
-                        ),
+                feeds += [
+                    (
+                        term.articles,
+                        f"{term.name} - {self.site.config.title}",
+                        f"{term.path}feed.xml",
+                        term.path,
                     )
-        yield from self.render_root_pages()
+                    for term in self.taxonomies.of_kind(kind)
+                ]
+            for articles, title, path, alternate in feeds:
+                entries = articles[:FEED_ENTRIES]
+                yield ExtraFile(
+                    f"{variant.name}/{path}",
+                    (shared, variant.name, entries, title, path, alternate),
+                    lambda v=variant, e=entries, t=title, p=path, a=alternate: self.render_feed(
+                        v, e, t, p, a
+                    ),
+                )
+        yield from self.root_files(shared)
 
     def render_feed(
         self,
         variant: Variant,
-        articles: tuple[Article, ...],
+        entries: tuple[Article, ...],
         title: str,
         path: str,
         alternate: str,
     ) -> bytes:
-        entries = articles[:FEED_ENTRIES]
         updated = max((a.date for a in entries), default=dt.date(2000, 1, 1))
         xml = self.env.get_template("feed.xml").render(
             site=self.site.config,
@@ -419,7 +435,25 @@ class SiteRenderer:
         )
         return variant.html(xml).encode("utf-8")
 
-    def render_root_pages(self) -> Iterator[tuple[str, bytes]]:
+    def root_files(self, shared: Any) -> Iterator[ExtraFile]:
+        """The script chooser, the 404 pages, robots.txt and the sitemap."""
+        first = next(iter(self.variants.values()))
+        yield ExtraFile("index.html", shared, self.render_chooser)
+        # served for any missing URL, so links start from the base path; every script
+        # says it, the page's own first (output/404.html, and one per variant for hosts
+        # that map errors per location)
+        navigation = self.shared_data()
+        for variant in self.variants.values():
+            make = lambda v=variant: self.render_not_found(v)  # noqa: E731
+            if variant is first:
+                yield ExtraFile("404.html", (navigation, variant.name), make)
+            yield ExtraFile(f"{variant.name}/404.html", (navigation, variant.name), make)
+        robots = f"User-agent: *\nAllow: /\nSitemap: {self.base_url}sitemap.xml\n".encode()
+        yield ExtraFile("robots.txt", robots, lambda: robots)
+        paths = [spec.path for spec in self.page_specs()]
+        yield ExtraFile("sitemap.xml", (shared, paths), self.render_sitemap)
+
+    def render_chooser(self) -> bytes:
         first = next(iter(self.variants.values()))
         chooser = self.env.get_template("chooser.html").render(
             site=self.site.config,
@@ -428,23 +462,13 @@ class SiteRenderer:
             root="",
             asset=lambda name: f"assets/{self.assets.names[name]}",
         )
-        yield "index.html", first.html(chooser).encode("utf-8")
-        # served for any missing URL, so links start from the base path; every script
-        # says it, the page's own first (output/404.html, and one per variant for hosts
-        # that map errors per location)
-        for variant in self.variants.values():
-            not_found = self.env.get_template("404.html").render(
-                **self.common(variant, "", absolute=True)
-            )
-            page = variant.html(not_found).encode("utf-8")
-            if variant is first:
-                yield "404.html", page
-            yield f"{variant.name}/404.html", page
-        yield (
-            "robots.txt",
-            (f"User-agent: *\nAllow: /\nSitemap: {self.base_url}sitemap.xml\n").encode(),
+        return first.html(chooser).encode("utf-8")
+
+    def render_not_found(self, variant: Variant) -> bytes:
+        not_found = self.env.get_template("404.html").render(
+            **self.common(variant, "", absolute=True)
         )
-        yield "sitemap.xml", self.render_sitemap()
+        return variant.html(not_found).encode("utf-8")
 
     def render_sitemap(self) -> bytes:
         paths = [spec.path for spec in self.page_specs()]
@@ -458,12 +482,16 @@ class SiteRenderer:
 
 def search_documents(
     site: Site,
-    bodies: Mapping[str, Rendered],
+    bodies: Bodies,
     variants: Mapping[str, Variant],
     issues_by_slug: Mapping[str, Issue],
+    slugs: set[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """What the search index gets for each published article (the search contract)."""
+    """What the search index gets for each published article (the search contract);
+    only the articles of ``slugs`` when given."""
     for article in site.articles:
+        if slugs is not None and article.slug not in slugs:
+            continue
         issue = issues_by_slug.get(article.issue)
         display = {
             name: {
@@ -476,7 +504,7 @@ def search_documents(
         yield {
             "slug": article.slug,
             "title": html_to_text(article.title),
-            "body": bodies[article.slug].text,
+            "body": bodies.get(article.slug).text,
             "county": article.county,
             "theme": article.theme,
             "city": article.city,

@@ -6,9 +6,11 @@ This is the only module that reads content from disk; everything after it works 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,14 @@ class SourceFile:
     rel: str  # POSIX path relative to the content folder, e.g. "articles/2016/x.md"
     display: str  # the path as shown to the editor, e.g. "content/articles/2016/x.md"
     data: bytes
+
+    @cached_property
+    def digest(self) -> str:
+        """Of the path as shown and the bytes: what a parse result depends on."""
+        hasher = hashlib.sha256(self.display.encode("utf-8"))
+        hasher.update(b"\0")
+        hasher.update(self.data)
+        return hasher.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -52,20 +62,25 @@ def _display(root: Path, rel: str) -> str:
     return os.path.join(str(root), *rel.split("/"))
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    """Files below ``folder`` in a stable order, skipping hidden files and folders."""
+def _walk(folder: Path) -> Iterator[str]:
+    """Files below ``folder`` in a stable order, skipping hidden files and folders, as
+    POSIX paths relative to ``folder``."""
     if not folder.is_dir():
         return
-    for dirpath, dirnames, filenames in os.walk(folder):
+    top = str(folder)
+    for dirpath, dirnames, filenames in os.walk(top):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        prefix = os.path.relpath(dirpath, top).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
         for name in sorted(filenames):
             if not name.startswith(".") and not name.endswith("~"):
-                yield Path(dirpath) / name
+                yield prefix + name
 
 
-def _read(root: Path, path: Path) -> SourceFile:
-    rel = path.relative_to(root).as_posix()
-    return SourceFile(rel=rel, display=_display(root, rel), data=path.read_bytes())
+def _read(root: Path, rel: str) -> SourceFile:
+    display = _display(root, rel)
+    with open(display, "rb") as handle:
+        return SourceFile(rel=rel, display=display, data=handle.read())
 
 
 def read_tree(root: Path) -> SourceTree:
@@ -75,18 +90,15 @@ def read_tree(root: Path) -> SourceTree:
     folders: dict[str, list[SourceFile]] = {name: [] for name in CONTENT_FOLDERS}
     stray: list[SourceFile] = []
     for name in CONTENT_FOLDERS:
-        for path in _walk(root / name):
-            source = _read(root, path)
-            (folders[name] if path.suffix == ".md" else stray).append(source)
+        for rel in _walk(root / name):
+            source = _read(root, f"{name}/{rel}")
+            (folders[name] if rel.endswith(".md") else stray).append(source)
     static_root = root / "static"
-    static = tuple(
-        StaticFile(rel=path.relative_to(static_root).as_posix(), path=path)
-        for path in _walk(static_root)
-    )
+    static = tuple(StaticFile(rel=rel, path=static_root / rel) for rel in _walk(static_root))
     return SourceTree(
         root=root,
-        site_config=_read(root, config_path) if config_path.is_file() else None,
-        phrases=_read(root, phrases_path) if phrases_path.is_file() else None,
+        site_config=_read(root, "site.yaml") if config_path.is_file() else None,
+        phrases=_read(root, "phrases.txt") if phrases_path.is_file() else None,
         articles=tuple(folders["articles"]),
         issues=tuple(folders["issues"]),
         pages=tuple(folders["pages"]),
@@ -189,6 +201,15 @@ class Document:
     front: YamlDoc
     body: str
     body_line: int  # file line of the body's first line
+
+
+def body_text(source: SourceFile, body_line: int) -> str:
+    """The body of a file that :func:`split_front_matter` split before without problems
+    (its bytes unchanged): the text from line ``body_line`` on, without parsing YAML."""
+    text, _ = decode(source)
+    assert text is not None
+    parts = text.split("\n", body_line - 1)
+    return parts[-1] if len(parts) == body_line else ""
 
 
 def split_front_matter(source: SourceFile) -> tuple[Document | None, list[Problem]]:

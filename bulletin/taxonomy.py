@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from bulletin.model import Article, Site
 from bulletin.slugs import pinyin_slug
@@ -42,7 +44,7 @@ class Term:
         """Output path below a variant root."""
         return f"{self.kind}/{self.slug}/"
 
-    @property
+    @cached_property
     def summary(self) -> TermSummary:
         return TermSummary(
             self.kind, self.name, self.slug, len(self.articles), self.city, self.province
@@ -55,6 +57,7 @@ class Taxonomies:
     themes: tuple[Term, ...]
     slogans: tuple[Term, ...]
     by_name: dict[tuple[str, str], Term]  # (kind, name) -> term
+    county_groups: tuple[CountyGroup, ...]  # for the county index
 
     def term(self, kind: str, name: str) -> Term:
         return self.by_name[(kind, name)]
@@ -71,25 +74,28 @@ def _names(article: Article, kind: str) -> tuple[str, ...]:
     return article.slogans
 
 
-def assign_slugs(names: list[str], overrides: dict[str, str]) -> dict[str, str]:
+def assign_slugs(
+    names: list[str], overrides: dict[str, str], slug: Callable[[str], str] = pinyin_slug
+) -> dict[str, str]:
     """ASCII slugs for names: the site's explicit mapping, else pinyin; clashes get -2, -3
     in the order of the names' pinyin, so a slug never depends on file order."""
     slugs: dict[str, str] = {}
     taken = set(overrides.values())
-    for name in sorted(names, key=lambda n: (pinyin_slug(n), n)):
+    for name in sorted(names, key=lambda n: (slug(n), n)):
         if name in overrides:
             slugs[name] = overrides[name]
             continue
-        base = pinyin_slug(name) or "term"
-        slug, number = base, 2
-        while slug in taken:
-            slug, number = f"{base}-{number}", number + 1
-        taken.add(slug)
-        slugs[name] = slug
+        base = slug(name) or "term"
+        candidate, number = base, 2
+        while candidate in taken:
+            candidate, number = f"{base}-{number}", number + 1
+        taken.add(candidate)
+        slugs[name] = candidate
     return slugs
 
 
-def build_taxonomies(site: Site) -> Taxonomies:
+def build_taxonomies(site: Site, slug: Callable[[str], str] = pinyin_slug) -> Taxonomies:
+    """Every term of every kind with its articles; ``slug`` makes slugs from names."""
     by_name: dict[tuple[str, str], Term] = {}
     result: dict[str, tuple[Term, ...]] = {}
     for kind in KINDS:
@@ -97,7 +103,7 @@ def build_taxonomies(site: Site) -> Taxonomies:
         for article in site.articles:  # newest first already
             for name in _names(article, kind):
                 grouped[name].append(article)
-        slugs = assign_slugs(list(grouped), site.config.slug_overrides(kind))
+        slugs = assign_slugs(list(grouped), site.config.slug_overrides(kind), slug)
         terms = []
         for name in sorted(grouped, key=lambda n: (slugs[n], n)):
             articles = tuple(grouped[name])
@@ -118,6 +124,7 @@ def build_taxonomies(site: Site) -> Taxonomies:
         themes=result["themes"],
         slogans=result["slogans"],
         by_name=by_name,
+        county_groups=group_counties(tuple(t.summary for t in result["counties"]), slug),
     )
 
 
@@ -130,12 +137,14 @@ class CountyGroup:
     counties: tuple[TermSummary, ...]
 
 
-def group_counties(counties: tuple[TermSummary, ...]) -> tuple[CountyGroup, ...]:
+def group_counties(
+    counties: tuple[TermSummary, ...], slug: Callable[[str], str] = pinyin_slug
+) -> tuple[CountyGroup, ...]:
     groups: dict[tuple[str, str], list[TermSummary]] = defaultdict(list)
     for term in counties:
         groups[(term.province, term.city)].append(term)
     # places without a province or city go last
-    order = sorted(groups, key=lambda k: (not k[0], pinyin_slug(k[0]), not k[1], pinyin_slug(k[1])))
+    order = sorted(groups, key=lambda k: (not k[0], slug(k[0]), not k[1], slug(k[1])))
     return tuple(
         CountyGroup(province, city, tuple(groups[(province, city)])) for province, city in order
     )
