@@ -97,7 +97,9 @@ def protect(text: str) -> str:
 
 
 def strip_markers(text: str) -> str:
-    return _MARKERS_RE.sub("", text)
+    if KEEP_OPEN in text or KEEP_CLOSE in text or type(text) is not str:
+        return _MARKERS_RE.sub("", text)
+    return text  # what the substitution returns: the same string (and always a str)
 
 
 @dataclass(frozen=True)
@@ -255,13 +257,18 @@ class _Inline(InlineProcessor):
     """The stock inline processor, trying on each text only the patterns that can match
     it; the tree it builds is the same."""
 
+    _registered: tuple[object, ...] = ()
+
     def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
-        self._patterns = [(p, _inline_triggers(p)) for p in self.inlinePatterns]
-        # a text with none of the strings can match no pattern
-        self._any_trigger = None
-        if all(triggers is not None for _, triggers in self._patterns):
-            strings = {t for _, triggers in self._patterns for t in triggers}  # type: ignore[union-attr]
-            self._any_trigger = re.compile("|".join(map(re.escape, sorted(strings)))).search
+        registered = tuple(self.inlinePatterns)
+        if registered != self._registered:
+            self._registered = registered
+            self._patterns = [(p, _inline_triggers(p)) for p in registered]
+            # a text with none of the strings can match no pattern
+            self._any_trigger = None
+            if all(triggers is not None for _, triggers in self._patterns):
+                strings = {t for _, triggers in self._patterns for t in triggers}  # type: ignore[union-attr]
+                self._any_trigger = re.compile("|".join(map(re.escape, sorted(strings)))).search
         return super().run(tree, ancestors)
 
     # the stock processor's private __handleInline, with the check before each pattern
@@ -478,8 +485,7 @@ def html_to_text(fragment: str) -> str:
     text = _FOOTNOTE_LINKS_RE.sub("", fragment)
     text = _BLOCK_END_RE.sub("\n", text)
     text = html.unescape(_TAG_RE.sub("", text))
-    lines = (line.strip() for line in strip_markers(text).split("\n"))
-    return "\n".join(line for line in lines if line)
+    return "\n".join(filter(None, map(str.strip, strip_markers(text).split("\n"))))
 
 
 def _first_paragraph(fragment: str) -> str:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulletin.markup import KEEP_CLOSE, KEEP_OPEN, LinkMap, MarkdownRenderer, sanitise
+from bulletin.markup import (
+    KEEP_CLOSE,
+    KEEP_OPEN,
+    LinkMap,
+    MarkdownRenderer,
+    sanitise,
+    strip_markers,
+)
 
 from .conftest import ROOT
 
@@ -60,6 +67,15 @@ def test_protected_text_is_marked_and_plain_text_is_clean() -> None:
     rendered = _render("发行单位 -{漯河日报}- 等。\n\n第二段")
     assert f"{KEEP_OPEN}漯河日报{KEEP_CLOSE}" in rendered.html
     assert rendered.text == "发行单位 漯河日报 等。\n第二段"
+
+
+def test_strip_markers_returns_a_plain_string() -> None:
+    class Sub(str):
+        pass
+
+    assert strip_markers(f"a{KEEP_OPEN}b{KEEP_CLOSE}c") == "abc"
+    for value in ("abc", Sub("abc"), Sub(f"a{KEEP_OPEN}bc")):
+        assert strip_markers(value) == "abc" and type(strip_markers(value)) is str
 
 
 # The fast paths (see bulletin/markup.py) skip Python-Markdown processors that cannot
