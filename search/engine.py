@@ -16,6 +16,8 @@ import operator
 import os
 import pickle
 import re
+import struct
+import sys
 import threading
 import time
 import zlib
@@ -29,14 +31,14 @@ from typing import Any
 
 from whoosh import collectors, fields, index, matching, query, scoring, sorting
 from whoosh.analysis import Composable, Token
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher, W3PostingsWriter
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher
 from whoosh.filedb.filestore import FileStorage
 from whoosh.matching.wrappers import WrappingMatcher
-from whoosh.system import pack_uint
-from whoosh.util.numeric import length_to_byte
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.writing import SegmentWriter
 
 from search.analysis import (
+    RUN_END,
     SPACE,
     Normaliser,
     Unit,
@@ -44,6 +46,8 @@ from search.analysis import (
     grams,
     iter_runs,
     literal_units,
+    positioned,
+    release_memory,
     unit_counts,
 )
 
@@ -272,72 +276,420 @@ def share_normaliser(schema: fields.Schema, normaliser: Normaliser) -> None:
 # --------------------------------------------------------------------------- writing
 
 
-class _PostingsWriter(W3PostingsWriter):
-    """Whoosh's postings writer, with each block pickled at protocol 4 instead of 2.
+#: pickle's batch of list items: a list of more than one item is pickled as MARK,
+#: at most this many items, APPENDS, and again (``batch_list_exact`` in _pickle.c).
+_PICKLE_BATCH = 1000
+_MARK, _APPEND, _APPENDS, _TUPLE, _TUPLE3, _STOP = b"(", b"a", b"e", b"t", b"\x87", b"."
+#: ``Positions`` value of one posting after its 4-byte count: ``pickle.dumps(deltas, 2)``
+#: starts with PROTO 2, EMPTY_LIST, BINPUT 0.
+_LIST_HEAD = b"\x80\x02]q\x00"
 
-    At protocol 2 a ``bytes`` value (a posting's encoded positions) is pickled as a
-    call of ``_codecs.encode`` on a ``str``, so unpickling a block of 128 postings cost
-    ~85 us, more than decompressing it; at protocol 4 it is a byte string (~10 us), and
-    the block is a quarter smaller. Whoosh's reader unpickles any protocol. The method
-    is Whoosh's ``_write_block`` with only the protocol changed."""
 
-    def _write_block(self, last: bool = False) -> None:
-        if not self._blockcount:
-            self._postfile.write(WHOOSH3_HEADER_MAGIC)
-        self._terminfo.add_block(self)
-        data = (self._mini_ids(), self._mini_weights(), self._mini_values())
-        databytes = pickle.dumps(data, 4)
-        comp = self._compression  # Whoosh compresses every block (its < 20 test is dead)
-        if comp:
-            databytes = zlib.compress(databytes, comp)
-        ids = self._ids
-        infobytes = pickle.dumps(
-            (
-                len(ids),
-                ids[-1],
-                self._maxweight,
-                comp,
-                length_to_byte(self._minlength),
-                length_to_byte(self._maxlength),
-            ),
-            2,
+def _put_ints(out: Any, at: Any, values: Any) -> None:
+    """Pickle the non-negative ints ``values`` (< 2**31) at byte offsets ``at`` of
+    ``out``: BININT1 (``K``), BININT2 (``M``) or BININT (``J``), as pickle does."""
+    small = values < 256
+    at_k, v = at[small], values[small]
+    out[at_k] = ord("K")
+    out[at_k + 1] = v
+    mid = ~small & (values < 65536)
+    at_m, v = at[mid], values[mid]
+    out[at_m] = ord("M")
+    out[at_m + 1] = v & 255
+    out[at_m + 2] = v >> 8
+    big = values >= 65536
+    if big.any():
+        at_j, v = at[big], values[big]
+        out[at_j] = ord("J")
+        for i in range(4):
+            out[at_j + 1 + i] = (v >> (8 * i)) & 255
+
+
+def _int_sizes(values: Any) -> Any:
+    """Bytes of each pickled int of :func:`_put_ints` (opcode included)."""
+    import numpy as np
+
+    return np.where(values < 256, 2, np.where(values < 65536, 3, 5))
+
+
+def _within(sizes: Any, starts: Any, group: Any) -> Any:
+    """Exclusive running sum of ``sizes`` inside each group (groups are consecutive
+    runs beginning at the indexes ``starts``; ``group`` is each item's group)."""
+    import numpy as np
+
+    total = np.cumsum(sizes)
+    total -= sizes
+    return total - total[starts][group]
+
+
+@dataclass
+class _Blocks:
+    """The posting blocks of one field of a segment, pickled, not yet compressed.
+
+    ``data[offset[b]:offset[b] + size[b]]`` is block b's pickle (protocol 4) of
+    ``(delta-encoded docnums, weights, encoded positions)``: what Whoosh's
+    ``W3PostingsWriter._write_block`` pickles, without a Python object per posting."""
+
+    terms: list[bytes]
+    term_blocks: list[int]  # first block of each term, and the total at the end
+    data: Any  # numpy uint8
+    offset: list[int]
+    size: list[int]
+    count: list[int]
+    last_id: list[int]
+    max_weight: list[float]
+    min_length: list[int]  # as length_to_byte
+    max_length: list[int]
+    term_weight: list[float]
+    term_docs: list[int]
+    term_min_length: list[int]  # as length_to_byte
+    term_max_length: list[int]
+    term_max_weight: list[float]
+    term_min_id: list[int]
+    term_max_id: list[int]
+
+
+def _length_bytes(lengths: Any) -> Any:
+    """``whoosh.util.numeric.length_to_byte`` of each length."""
+    import numpy as np
+    from whoosh.util.numeric import _length_byte_cache
+
+    table = np.frombuffer(_length_byte_cache, dtype=np.int32)
+    return np.where(lengths >= 106374, 255, np.searchsorted(table, lengths, side="left"))
+
+
+#: Array elements computed at a time where a whole-segment temporary would be large.
+_STEP = 1 << 20
+#: Occurrences whose blocks are laid out at a time (~80 bytes of temporaries each).
+_ENCODE_STEP = 1 << 18
+
+
+def _occurrences(texts: list[str]) -> tuple[Any, int, Any, Any, Any]:
+    """Every term occurrence of ``texts``, sorted by (term, text, position).
+
+    ``texts[i]`` is a document's :func:`~search.analysis.positioned` text plus
+    :data:`~search.analysis.RUN_END`, so index = position: every character but a line
+    break starts a term (a bigram, or a run-end term where the next one is the line
+    break). Returns the code points present (sorted), their count n, and per
+    occurrence its term key (first unit's rank * n + second unit's rank, so that key
+    order is the terms' UTF-8 order), text index (int32) and position (uint32; the
+    first and last may be views of one array).
+    ``texts`` is emptied (its memory is what the arrays reuse)."""
+    import numpy as np
+
+    sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    starts = np.cumsum(sizes) - sizes
+    raw = "".join(texts).encode("utf-32-le")
+    texts.clear()
+    cps = np.frombuffer(raw, dtype=np.uint32)
+    total = cps.size
+    rank = np.zeros(0x110000, dtype=np.uint32)
+    rank[cps] = 1
+    chars = np.flatnonzero(rank)
+    nchars = chars.size
+    rank[chars] = np.arange(nchars, dtype=np.uint32)
+    dense = rank[cps]
+    del rank
+    ends = np.flatnonzero(cps[:-1] == ord(RUN_END))  # a line break starts no term
+    del cps, raw
+    count = total - 1 - ends.size
+    if nchars * nchars < 1 << 32 and total < 1 << 32:
+        # one uint64 per occurrence, (key << 32) | index: one sort, no argsort
+        key = np.empty(total - 1, dtype=np.uint64)
+        for at in range(0, total - 1, _STEP):
+            end = min(at + _STEP, total - 1)
+            part = dense[at:end].astype(np.uint64)
+            part *= nchars
+            part += dense[at + 1 : end + 1]
+            part <<= np.uint64(32)
+            part |= np.arange(at, end, dtype=np.uint64)
+            key[at:end] = part
+        del dense, part
+        key[ends] = np.uint64(nchars * nchars) << np.uint64(32)  # after every term
+        del ends
+        key.sort()
+        key = key[:count]
+        if sys.byteorder == "little":  # the halves in place: (index, term key) pairs
+            halves = key.view(np.uint32).reshape(-1, 2)
+            index, term_key = halves[:, 0], halves[:, 1]
+        else:
+            term_key = (key >> np.uint64(32)).astype(np.uint32)
+            index = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        del key
+    else:  # very many distinct characters or a huge segment: a stable argsort
+        valid = np.ones(total - 1, dtype=bool)
+        valid[ends] = False
+        index = np.flatnonzero(valid)
+        del valid, ends
+        term_key = dense[index].astype(np.int64) * nchars + dense[index + 1]
+        del dense
+        order = np.argsort(term_key, kind="stable")
+        term_key, index = term_key[order], index[order]
+        del order
+    doc = np.empty(count, dtype=np.int32)
+    for at in range(0, count, _STEP):  # the index becomes the position, in place
+        part = index[at : at + _STEP]
+        which = np.searchsorted(starts, part, side="right") - 1
+        doc[at : at + part.size] = which
+        part -= starts[which].astype(index.dtype)
+    return chars, nchars, term_key, doc, index
+
+
+def _gram_blocks(
+    texts: list[str], docnums: array, lengths: array, boost: float, limit: int
+) -> Iterator[_Blocks]:
+    """The posting blocks of a :class:`GramField` over a segment's documents, a few
+    thousand terms at a time, in term order.
+
+    ``texts``, ``docnums`` and ``lengths``: each document's text (as
+    :func:`_occurrences` takes it; the list is emptied), docnum and field length.
+    The occurrences are sorted once for the whole segment; the blocks' pickles are
+    then laid out for about :data:`_ENCODE_STEP` occurrences at a time."""
+    import numpy as np
+
+    chars, nchars, term_key, doc, pos = _occurrences(texts)
+    count = term_key.size
+    if not count:
+        return
+    new = np.empty(count, dtype=bool)
+    new[0] = True
+    np.not_equal(term_key[1:], term_key[:-1], out=new[1:])
+    new[1:] |= doc[1:] != doc[:-1]
+    pstart = np.flatnonzero(new).astype(np.int32)  # each posting's first occurrence
+    del new
+    npost = pstart.size
+    pdoc = doc[pstart]
+    del doc
+    pkey = term_key[pstart]
+    pos = pos.astype(np.int32)  # a copy: the sort's array (term key, position) goes
+    del term_key
+    freq = np.diff(pstart, append=np.int32(count))
+    pid = np.frombuffer(docnums, dtype=np.int64)[pdoc].astype(np.int32)
+    plen = np.frombuffer(lengths, dtype=np.int64)[pdoc].astype(np.int32)
+    del pdoc
+    tnew = np.empty(npost, dtype=bool)
+    tnew[0] = True
+    np.not_equal(pkey[1:], pkey[:-1], out=tnew[1:])
+    tstart = np.flatnonzero(tnew)  # each term's first posting
+    del tnew
+    terms = _term_bytes(pkey[tstart], chars, nchars)
+    del pkey
+    tcount = np.diff(tstart, append=npost)
+    toccur = pstart[tstart]
+    nterms = tstart.size
+    t0 = 0
+    while t0 < nterms:
+        t1 = int(np.searchsorted(toccur, toccur[t0] + _ENCODE_STEP, side="left"))
+        t1 = min(max(t1, t0 + 1), nterms)
+        p0, p1 = int(tstart[t0]), int(tstart[t1]) if t1 < nterms else npost
+        o0, o1 = int(pstart[p0]), int(pstart[p1]) if p1 < npost else count
+        yield _encode_blocks(
+            terms[t0:t1],
+            tcount[t0:t1],
+            pstart[p0:p1] - o0,
+            freq[p0:p1],
+            pid[p0:p1],
+            plen[p0:p1],
+            pos[o0:o1],
+            boost,
+            limit,
         )
-        blocklength = len(infobytes) + len(databytes)
-        if last:
-            blocklength *= -1
-        self._postfile.write_int(blocklength)
-        self._postfile.write(infobytes)
-        self._postfile.write(databytes)
-        self._blockcount += 1
-        self._new_block()
+        t0 = t1
+
+
+def _encode_blocks(
+    terms: list[bytes],
+    tcount: Any,
+    pstart: Any,
+    freq: Any,
+    pid: Any,
+    plen: Any,
+    pos: Any,
+    boost: float,
+    limit: int,
+) -> _Blocks:
+    """Blocks of ``limit`` postings of consecutive terms, pickled into one byte array.
+
+    ``tcount``: postings per term; per posting its first occurrence in ``pos``, its
+    frequency, docnum and field length; ``pos``: each occurrence's position."""
+    import numpy as np
+
+    npost = pstart.size
+    count = pos.size
+    tstart = np.cumsum(tcount) - tcount
+    pterm = np.repeat(np.arange(tstart.size), tcount)
+    within = np.arange(npost) - tstart[pterm]
+    del pterm
+    bnew = within % limit == 0
+    bstart = np.flatnonzero(bnew)
+    pblock = np.cumsum(bnew) - 1
+    del bnew
+    bcount = np.diff(bstart, append=npost)
+    tblocks = np.cumsum((tcount + limit - 1) // limit)
+    # weights: freq * boost, kept as float32 (Whoosh's array("f"))
+    weight = (freq * boost).astype(np.float32)
+    bmaxw = np.maximum.reduceat(weight, bstart)
+    bminw = np.minimum.reduceat(weight, bstart)
+    ones = (bmaxw == 1.0) & (bminw == 1.0)
+    same = ~ones & (bmaxw == bminw)
+    wsize = np.where(ones, 1, np.where(same, 9, 2 + 9 * bcount))
+    # ids: delta-encoded inside a block
+    idv = pid.copy()
+    idv[1:] -= pid[:-1]
+    idv[bstart] = pid[bstart]
+    idsize = _int_sizes(idv)
+    # values: per occurrence, the position delta; MARK and APPENDS around each batch
+    # of a list of more than one item, APPEND after a lone item
+    op = np.repeat(np.arange(npost, dtype=np.int32), freq)
+    j = np.arange(count, dtype=np.int32) - pstart[op].astype(np.int32)
+    delta = pos.copy()
+    delta[1:] -= pos[:-1]
+    delta[pstart] = pos[pstart]
+    ofreq = freq[op]
+    mark = ((j % _PICKLE_BATCH) == 0) & (ofreq > 1)
+    close = ((j % _PICKLE_BATCH) == _PICKLE_BATCH - 1) | (j == ofreq - 1)
+    del j
+    isize = _int_sizes(delta)
+    osize = isize + mark + close  # MARK before a batch, APPEND(S) after it
+    vsize = 4 + len(_LIST_HEAD) + np.add.reduceat(osize, pstart) + 1
+    vhead = np.where(vsize < 256, 2, 5)
+    bidsize = np.add.reduceat(idsize, bstart)
+    bvsize = np.add.reduceat(vhead + vsize, bstart)
+    bsize = 3 + bidsize + 1 + wsize + 1 + bvsize + 3
+    boff = np.cumsum(bsize) - bsize
+    out = np.empty(int(bsize.sum()), dtype=np.uint8)
+    # block frame: PROTO 4, MARK ids TUPLE, weights, MARK values TUPLE, TUPLE3, STOP
+    out[boff] = 0x80
+    out[boff + 1] = 4
+    out[boff + 2] = ord(_MARK)
+    wat = boff + 3 + bidsize + 1
+    out[wat - 1] = ord(_TUPLE)
+    vat = wat + wsize + 1
+    out[vat - 1] = ord(_MARK)
+    bend = boff + bsize
+    out[bend - 3] = ord(_TUPLE)
+    out[bend - 2] = ord(_TUPLE3)
+    out[bend - 1] = ord(_STOP)
+    _put_ints(out, boff[pblock] + 3 + _within(idsize, bstart, pblock), idv)
+    del idv, idsize
+    # weights: None, one float, or a tuple of floats (BINFLOAT, big-endian double)
+    out[wat[ones]] = ord("N")
+    one_at = wat[same]
+    out[one_at] = ord("G")
+    first = bmaxw[same].astype(">f8").view(np.uint8).reshape(-1, 8)
+    for i in range(8):
+        out[one_at + 1 + i] = first[:, i]
+    many = ~(ones | same)
+    out[wat[many]] = ord(_MARK)
+    out[wat[many] + 1 + 9 * bcount[many]] = ord(_TUPLE)
+    pmany = many[pblock]
+    at_w = wat[pblock[pmany]] + 1 + 9 * (within[pmany] % limit)
+    out[at_w] = ord("G")
+    every = weight[pmany].astype(">f8").view(np.uint8).reshape(-1, 8)
+    for i in range(8):
+        out[at_w + 1 + i] = every[:, i]
+    del at_w, every, pmany, weight, within
+    # values: SHORT_BINBYTES or BINBYTES, then the value: count, pickled deltas
+    vstart = vat[pblock] + _within(vhead + vsize, bstart, pblock)
+    short = vhead == 2
+    out[vstart[short]] = ord("C")
+    out[vstart[short] + 1] = vsize[short]
+    if not short.all():
+        at_b, v = vstart[~short], vsize[~short]
+        out[at_b] = ord("B")
+        for i in range(4):
+            out[at_b + 1 + i] = (v >> (8 * i)) & 255
+    value = vstart + vhead
+    del vstart, vhead
+    for i in range(4):
+        out[value + i] = (freq >> (8 * (3 - i))) & 255
+    for i, byte in enumerate(_LIST_HEAD):
+        out[value + 4 + i] = byte
+    out[value + vsize - 1] = ord(_STOP)
+    item = value[op] + (4 + len(_LIST_HEAD)) + _within(osize, pstart, op) + mark
+    del value, osize
+    out[item[mark] - 1] = ord(_MARK)
+    _put_ints(out, item, delta)
+    after = item[close] + isize[close]
+    out[after] = np.where(ofreq[close] > 1, ord(_APPENDS), ord(_APPEND))
+    del item, after, delta, isize, op, ofreq, mark, close
+    # statistics, as W3TermInfo.add_block gathers them
+    return _Blocks(
+        terms=terms,
+        term_blocks=[0, *tblocks.tolist()],
+        data=out,
+        offset=boff.tolist(),
+        size=bsize.tolist(),
+        count=bcount.tolist(),
+        last_id=pid[bstart + bcount - 1].tolist(),
+        max_weight=(np.maximum.reduceat(freq, bstart) * boost).tolist(),
+        min_length=_length_bytes(np.minimum.reduceat(plen, bstart)).tolist(),
+        max_length=_length_bytes(np.maximum.reduceat(plen, bstart)).tolist(),
+        term_weight=np.add.reduceat(freq * boost, tstart).tolist(),
+        term_docs=tcount.tolist(),
+        term_min_length=_length_bytes(np.minimum.reduceat(plen, tstart)).tolist(),
+        term_max_length=_length_bytes(np.maximum.reduceat(plen, tstart)).tolist(),
+        term_max_weight=(np.maximum.reduceat(freq, tstart) * boost).tolist(),
+        term_min_id=pid[tstart].tolist(),
+        term_max_id=pid[tstart + tcount - 1].tolist(),
+    )
+
+
+def _term_bytes(keys: Any, chars: Any, nchars: int) -> list[bytes]:
+    """The UTF-8 text of each term key (first unit * nchars + second unit)."""
+    import numpy as np
+
+    pairs = np.empty((keys.size, 2), dtype=np.uint32)
+    pairs[:, 0] = chars[keys // nchars]
+    pairs[:, 1] = chars[keys % nchars]
+    text = pairs.tobytes().decode("utf-32-le")
+    return [text[i : i + 2].encode("utf-8") for i in range(0, len(text), 2)]
 
 
 class _BulkWriter(SegmentWriter):
-    """A segment writer that keeps the postings of :class:`GramField` and
-    :class:`UnitField` fields in memory, per term, and writes each term's posting list
-    in blocks at commit.
+    """A segment writer for a fresh index: the postings of :class:`GramField` fields
+    are computed for the whole segment at once at commit (:func:`_gram_blocks`), not
+    per document and term.
 
-    Whoosh's own path costs several Python calls per posting: a tuple into the posting
-    pool (pickled to temporary run files and merged back when the pool is large), the
-    field length read back from the per-document column for every posting, and one
-    ``add_posting`` call each. Here a posting is three list items, and a block of 128
-    is handed to the codec's postings writer at once, with the field lengths known.
-    The bytes written are the same as Whoosh's (``tests/search/test_engine.py``).
-    Never merges: its commit adds one segment.
+    Whoosh's own path costs several Python calls per posting: a Token per bigram, a
+    tuple into the posting pool (pickled to temporary run files and merged back when
+    the pool is large), the field length read back from the per-document column for
+    every posting, one ``add_posting`` call each, and a pickle of Python objects per
+    block. Here a document's field is one normalised string until the commit, which
+    sorts every bigram occurrence of the segment by (term, document, position) with
+    numpy and lays out the pickles of all blocks in one byte array; Python then only
+    compresses and writes each block and adds each term to the terms table.
+    ``tests/search/test_engine.py`` checks that what Whoosh reads back (terms,
+    postings, block and term statistics, lengths, stored fields) is what Whoosh's own
+    writer writes. Other fields take Whoosh's path. Never merges: its commit adds one
+    segment.
     """
 
     def __init__(self, ix: index.Index, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
-        self._fast: dict[str, dict[str, list[Any]]] = {
-            name: {}
-            for name, field_ in self.schema.items()
-            if isinstance(field_, (GramField, UnitField))
-        }
-        self._lengths: dict[str, dict[int, int]] = {name: {} for name in self._fast}
-        #: postings held in memory
+        names = [name for name, field_ in self.schema.items() if type(field_) is GramField]
+        #: per field: each document's positioned text + RUN_END, its docnum and length
+        self._texts: dict[str, list[str]] = {name: [] for name in names}
+        self._docnums: dict[str, array] = {name: array("q") for name in names}
+        self._lengths: dict[str, array] = {name: array("q") for name in names}
+        #: bigram occurrences held (what the commit's memory grows with)
         self.postings = 0
 
     def add_document(self, **values: Any) -> None:
+        self.add_documents([values])
+
+    def add_documents(self, rows: list[dict[str, Any]]) -> None:
+        """Add ``rows`` (field values), their text fields normalised together
+        (:meth:`~search.analysis.Normaliser.normalise_many`)."""
+        normalised: dict[str, list[str]] = {}
+        for name in self._texts:
+            values = [row[name] for row in rows if isinstance(row.get(name), str)]
+            normaliser = self.schema[name].analyzer.normaliser
+            normalised[name] = normaliser.normalise_many(values)[::-1]
+        for row in rows:
+            self._add(row, normalised)
+
+    def _add(self, values: dict[str, Any], normalised: dict[str, list[str]]) -> None:
         self._check_state()
         perdoc = self.perdocwriter
         schema = self.schema
@@ -353,12 +705,15 @@ class _BulkWriter(SegmentWriter):
                     continue
                 field_ = schema[name]
                 length = 0
-                terms = self._fast.get(name)
-                if terms is not None and isinstance(value, str):
-                    added, length = field_.accumulate(value, docnum, terms)
-                    self._lengths[name][docnum] = length
-                    self.postings += added
-                elif terms is not None:
+                texts = self._texts.get(name)
+                if texts is not None and isinstance(value, str):
+                    text = positioned(normalised[name].pop()) + RUN_END
+                    length = len(text) - text.count(RUN_END)  # a term starts at every unit
+                    texts.append(text)
+                    self._docnums[name].append(docnum)
+                    self._lengths[name].append(length)
+                    self.postings += length
+                elif texts is not None:
                     raise TypeError(f"{name}: a string, not {type(value).__name__}")
                 elif field_.indexed:
                     for tbytes, freq, weight, vbytes in field_.index(value):
@@ -379,16 +734,16 @@ class _BulkWriter(SegmentWriter):
         self.docnum += 1
 
     def commit(self, mergetype: Any = None, optimize: bool = False, merge: bool = False) -> None:
-        # merging would feed other segments' postings of the fast fields into the pool
+        # merging would feed other segments' postings of the bulk fields into the pool
         super().commit(merge=False)
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         lengths = self.per_document_reader() if self.codec.length_stats else None
         writer = self.fieldwriter
-        pending = sorted(name for name, terms in self._fast.items() if terms)
+        pending = sorted(name for name, texts in self._texts.items() if texts)
         for name, group in itertools.groupby(self.pool.iter_postings(), key=itemgetter(0)):
-            if name in self._fast:
+            if name in self._texts:
                 raise RuntimeError(f"pool postings for {name}")
             while pending and pending[0] < name:
                 self._write_field(pending.pop(0))
@@ -401,38 +756,73 @@ class _BulkWriter(SegmentWriter):
 
     def _write_field(self, name: str) -> None:
         field_ = self.schema[name]
-        boost = float(field_.format.field_boost)
-        terms = self._fast.pop(name)
-        doc_lengths = self._lengths[name]
-        length_of = doc_lengths.__getitem__
         writer = self.fieldwriter
         writer.start_field(name, field_)
-        postings = writer._postwriter
-        postings.__class__ = _PostingsWriter  # the same writer, blocks at protocol 4
-        limit = postings._blocklimit
-        for term in sorted(terms):
-            flat = terms[term]
-            docs, freqs, values = flat[0::3], flat[1::3], flat[2::3]
-            writer.start_term(term.encode("utf-8"))
-            count = len(docs)
-            for start in range(0, count, limit):
-                end = start + limit
-                block_freqs = freqs[start:end]
-                block_lengths = list(map(length_of, docs[start:end]))
-                postings._ids = array("I", docs[start:end])
-                postings._weights = (
-                    array("f", block_freqs)
-                    if boost == 1.0
-                    else array("f", [f * boost for f in block_freqs])
-                )
-                postings._values = values[start:end]
-                postings._maxweight = float(max(block_freqs)) * boost
-                postings._minlength = min(block_lengths)
-                postings._maxlength = max(block_lengths)
-                if end < count:
-                    postings._write_block()
-            writer.finish_term()
+        chunks = _gram_blocks(
+            self._texts.pop(name),
+            self._docnums.pop(name),
+            self._lengths.pop(name),
+            float(field_.format.field_boost),
+            self.codec._blocklimit,
+        )
+        _write_blocks(writer, chunks, _COMPRESSION)
         writer.finish_field()
+
+
+#: zlib level of the posting blocks. Whoosh writes 3; 1 is as fast here and ~3% larger,
+#: and the reader only asks whether a block is compressed.
+_COMPRESSION = 3
+_TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo._struct
+
+
+def _write_blocks(writer: Any, chunks: Iterable[_Blocks], comp: int) -> None:
+    """Compress and write the blocks of :func:`_gram_blocks` to the field writer's
+    postings file, each term's as ``W3PostingsWriter`` lays them out (a header, then
+    per block its signed length, pickled info and zlib data), and add each term's
+    ``W3TermInfo`` to the terms table."""
+    postfile = writer._postfile
+    add_term = writer._tindex.add
+    prefix = pack_ushort(writer._fieldid)
+    compress, dumps, pack = zlib.compress, pickle.dumps, _TERMINFO.pack
+    at = postfile.tell()
+    for blocks in chunks:
+        data = memoryview(blocks.data)
+        offset, size, count, last_id = blocks.offset, blocks.size, blocks.count, blocks.last_id
+        max_weight, min_length = blocks.max_weight, blocks.min_length
+        max_length, term_blocks = blocks.max_length, blocks.term_blocks
+        parts: list[bytes] = []
+        for t, term in enumerate(blocks.terms):
+            term_at = at
+            parts.append(WHOOSH3_HEADER_MAGIC)
+            at += len(WHOOSH3_HEADER_MAGIC)
+            last = term_blocks[t + 1] - 1
+            for b in range(term_blocks[t], last + 1):
+                o = offset[b]
+                databytes = compress(data[o : o + size[b]], comp)
+                info = dumps(
+                    (count[b], last_id[b], max_weight[b], comp, min_length[b], max_length[b]), 2
+                )
+                length = len(info) + len(databytes)
+                parts += (pack_int(-length if b == last else length), info, databytes)
+                at += 4 + length
+            add_term(
+                prefix + term,
+                pack(
+                    0,
+                    blocks.term_weight[t],
+                    blocks.term_docs[t],
+                    blocks.term_min_length[t],
+                    blocks.term_max_length[t],
+                    blocks.term_max_weight[t],
+                    blocks.term_min_id[t],
+                    blocks.term_max_id[t],
+                )
+                + pack_long(term_at)
+                + pack_int(at - term_at),
+            )
+        postfile.write(b"".join(parts))
+        del data, parts
+    assert postfile.tell() == at
 
 
 def write_documents(
@@ -441,14 +831,16 @@ def write_documents(
     extra_pairs: Iterable[tuple[str, str]],
     normaliser: Normaliser | None = None,
     limitmb: int = 64,
-    segment_postings: int = 2_000_000,
+    segment_positions: int = 4_000_000,
+    batch: int = 256,
 ) -> None:
     """Create a fresh index in ``index_dir`` from rows of field values.
 
-    One process (the generator runs this beside page rendering). The text postings are
-    held in memory and written as a segment every ``segment_postings`` postings (about
-    1,500 articles of 3,000 characters, ~300 MB), so memory stays bounded and a large
-    bulletin gets a few segments.
+    One process (the generator runs this beside page rendering). The text fields'
+    normalised strings are held until a segment is written, every
+    ``segment_positions`` term occurrences (~1,400 articles of 3,000 characters; the
+    commit's arrays take ~30 bytes per occurrence), so memory stays bounded and a large
+    bulletin gets a few segments. Rows are normalised ``batch`` at a time.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
     schema = make_schema(extra_pairs)
@@ -456,14 +848,25 @@ def write_documents(
         share_normaliser(schema, normaliser)
     ix = index.create_in(str(index_dir), schema, indexname=INDEX_NAME)
     writer: _BulkWriter | None = None
+    pending: list[dict[str, Any]] = []
+    size = 0  # characters of the pending rows' text fields (>= their occurrences)
     try:
         for row in rows:
             if writer is None:
                 writer = _BulkWriter(ix, limitmb=limitmb)
-            writer.add_document(**row)
-            if writer.postings >= segment_postings:
-                writer.commit()
-                writer = None
+            pending.append(row)
+            size += sum(len(row[n]) for n in TEXT_FIELDS if isinstance(row.get(n), str))
+            if len(pending) >= batch or writer.postings + size >= segment_positions:
+                writer.add_documents(pending)
+                pending, size = [], 0
+                if writer.postings >= segment_positions:
+                    writer.commit()
+                    writer = None
+                    release_memory()
+        if pending:
+            if writer is None:
+                writer = _BulkWriter(ix, limitmb=limitmb)
+            writer.add_documents(pending)
         if writer is None and ix.doc_count_all() == 0:
             writer = _BulkWriter(ix, limitmb=limitmb)
         if writer is not None:

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from search.analysis import Normaliser
-from search.scripts import make_converter
+from search.analysis import Normaliser, release_memory
+from search.scripts import Converter, make_converter
 
 #: Separator for Whoosh's comma-separated KEYWORD fields; a comma inside a name is
 #: replaced by the full-width one so the name stays whole.
@@ -22,6 +22,13 @@ def _keywords(values: Iterable[str]) -> str:
     return _COMMA.join(v.replace(",", "，").strip() for v in values if v and v.strip())
 
 
+#: Joins texts for one OpenCC call: a private-use character no dictionary entry holds,
+#: so no phrase matches across two texts.
+_SEPARATOR = "\ue002"
+#: Characters of text converted per OpenCC call (bounds the memory of the arrays).
+_BATCH_CHARS = 1_000_000
+
+
 def variant_pairs(
     documents: list[dict[str, Any]],
     variants: Iterable[str],
@@ -30,21 +37,87 @@ def variant_pairs(
 ) -> set[tuple[str, str]]:
     """Character pairs that the site's own conversions produce in context but the
     context-free fold does not join (借 -> 藉 in 凭借): folded too, so a reader's query
-    copied from a Traditional page finds the article."""
+    copied from a Traditional page finds the article.
+
+    Each title, body and slogan is converted whole; where the conversion keeps its
+    length, and normalisation keeps the length of both, each position whose
+    normalised characters differ gives the pair of the original characters there."""
+    texts = [
+        text
+        for doc in documents
+        for text in (doc.get("title", ""), doc.get("body", ""), *doc.get("slogans", []))
+    ]
     pairs: set[tuple[str, str]] = set()
     for variant in variants:
         converter = make_converter(variant, phrases)
-        for doc in documents:
-            for text in (doc.get("title", ""), doc.get("body", ""), *doc.get("slogans", [])):
-                converted = converter.convert(text)
-                if len(converted) != len(text):
-                    continue
-                norm_a, norm_b = base.normalise(text), base.normalise(converted)
-                if norm_a == norm_b or len(norm_a) != len(norm_b):
-                    continue
-                for i, (a, b) in enumerate(zip(norm_a, norm_b, strict=True)):
-                    if a != b and len(text) == len(norm_a):
-                        pairs.add((text[i], converted[i]))
+        start = 0
+        while start < len(texts):
+            end, size = start, 0
+            while end < len(texts) and (end == start or size < _BATCH_CHARS):
+                size += len(texts[end])
+                end += 1
+            batch = texts[start:end]
+            pairs |= _differing_pairs(batch, _convert_all(converter, batch), base)
+            start = end
+    return pairs
+
+
+def _convert_all(converter: Converter, texts: list[str]) -> list[str]:
+    """``[converter.convert(t) for t in texts]`` in one OpenCC call where possible."""
+    if not any(_SEPARATOR in t for t in texts):
+        converted = converter.convert(_SEPARATOR.join(texts)).split(_SEPARATOR)
+        if len(converted) == len(texts):
+            return converted
+    return [converter.convert(t) for t in texts]
+
+
+def _pairs_of(text: str, converted: str, base: Normaliser) -> set[tuple[str, str]]:
+    """The pairs of one text and its conversion, character by character (the rule)."""
+    pairs: set[tuple[str, str]] = set()
+    if len(converted) != len(text):
+        return pairs
+    norm_a, norm_b = base.normalise(text), base.normalise(converted)
+    if norm_a == norm_b or len(norm_a) != len(norm_b):
+        return pairs
+    for i, (a, b) in enumerate(zip(norm_a, norm_b, strict=True)):
+        if a != b and len(text) == len(norm_a):
+            pairs.add((text[i], converted[i]))
+    return pairs
+
+
+def _differing_pairs(
+    texts: list[str], converted: list[str], base: Normaliser
+) -> set[tuple[str, str]]:
+    """``set().union(*map(_pairs_of, texts, converted))``, with numpy: the (original,
+    converted) character pairs at the positions where they differ, each pair then
+    normalised once. A text whose characters (or its conversion's) do not all
+    normalise to exactly one character takes :func:`_pairs_of`."""
+    import numpy as np
+
+    kept = [c if len(c) == len(t) else t for t, c in zip(texts, converted, strict=True)]
+    a = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    b = np.frombuffer("".join(kept).encode("utf-32-le"), dtype=np.uint32)
+    seen = np.zeros(0x110000, dtype=bool)
+    seen[a] = True
+    seen[b] = True
+    irregular = np.zeros(0x110000, dtype=bool)
+    for cp in np.flatnonzero(seen).tolist():
+        irregular[cp] = len(base.normalise(chr(cp))) != 1
+    sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    ends = np.cumsum(sizes)
+    odd = np.concatenate(([0], np.cumsum(irregular[a] | irregular[b])))
+    slow = np.flatnonzero(odd[ends] - odd[ends - sizes]).tolist()
+    pairs: set[tuple[str, str]] = set()
+    for i in slow:
+        pairs |= _pairs_of(texts[i], converted[i], base)
+    diff = np.flatnonzero(a != b)
+    if slow:
+        diff = diff[~np.isin(np.searchsorted(ends, diff, side="right"), slow)]
+    found = np.unique((a[diff].astype(np.uint64) << np.uint64(32)) | b[diff])
+    for code in found.tolist():
+        x, y = chr(code >> 32), chr(code & 0xFFFFFFFF)
+        if base.normalise(x) != base.normalise(y):
+            pairs.add((x, y))
     return pairs
 
 
@@ -94,6 +167,7 @@ def write_index(
     variants = [v for v in meta.get("variants", []) if v != "zh-hans"]
     base = Normaliser()
     pairs = variant_pairs(docs, variants, phrases, base)
+    release_memory()  # the converters
     normaliser = Normaliser(pairs, base=base)
     write_documents(index_dir, (document_row(d) for d in docs), pairs, normaliser)
     meta_path = index_dir.parent / "meta.json"

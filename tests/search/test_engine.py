@@ -152,7 +152,7 @@ def test_segments_answer_as_one(tmp_path: Path) -> None:
     normaliser = Normaliser()
     rows = [document_row(d) for d in _documents()]
     write_documents(tmp_path / "one", rows, (), normaliser)
-    write_documents(tmp_path / "many", rows, (), normaliser, segment_postings=2000)
+    write_documents(tmp_path / "many", rows, (), normaliser, segment_positions=2000)
     many = index.open_dir(str(tmp_path / "many"), indexname=INDEX_NAME)
     assert len(many._segments()) > 3
     many.close()

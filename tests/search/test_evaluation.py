@@ -81,7 +81,7 @@ def segmented(docs: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFacto
     index_dir = tmp_path_factory.mktemp("segmented")
     normaliser = Normaliser()
     write_documents(
-        index_dir, (document_row(d) for d in docs), (), normaliser, segment_postings=60_000
+        index_dir, (document_row(d) for d in docs), (), normaliser, segment_positions=60_000
     )
     changed = [dict(d, title=d["title"] + "新") for d in docs[40:60]]
     update_documents(
