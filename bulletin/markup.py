@@ -329,29 +329,37 @@ class _HtmlBlocks(HtmlBlockPreprocessor):
 
 
 class _Prettify(PrettifyTreeprocessor):
-    """The stock line breaks, asking whether a tag is block-level once per tag."""
+    """The stock line breaks, asking whether a tag is block-level once per tag and
+    document, and once per element."""
 
     def _prettifyETree(self, elem: etree.Element) -> None:
         known: dict[object, bool] = {}
         is_block_level = self.md.is_block_level
 
-        def block(tag: object) -> bool:
-            answer = known.get(tag)
-            if answer is None:
-                answer = known[tag] = is_block_level(tag)
-            return answer
-
-        def prettify(elem: etree.Element) -> None:
-            if block(elem.tag) and elem.tag not in ("code", "pre"):
-                if (not elem.text or not elem.text.strip()) and len(elem) and block(elem[0].tag):
-                    elem.text = "\n"
+        def prettify(elem: etree.Element, tag: object) -> None:  # elem is block-level
+            if tag != "code" and tag != "pre":
+                text = elem.text
+                if (not text or not text.strip()) and len(elem):
+                    first = elem[0].tag
+                    block = known.get(first)
+                    if block is None:
+                        block = known[first] = is_block_level(first)
+                    if block:
+                        elem.text = "\n"
                 for child in elem:
-                    if block(child.tag):
-                        prettify(child)
+                    child_tag = child.tag
+                    block = known.get(child_tag)
+                    if block is None:
+                        block = known[child_tag] = is_block_level(child_tag)
+                    if block:
+                        prettify(child, child_tag)
             if not elem.tail or not elem.tail.strip():
                 elem.tail = "\n"
 
-        prettify(elem)
+        if is_block_level(elem.tag):
+            prettify(elem, elem.tag)
+        elif not elem.tail or not elem.tail.strip():
+            elem.tail = "\n"
 
 
 class _Unescape(UnescapeTreeprocessor):
