@@ -150,3 +150,22 @@ def test_fast_paths_are_the_stock_processors_in_the_same_order() -> None:
     fast_blocks = _in_order(_FAST.md.parser.blockprocessors)
     stock_blocks = _in_order(_STOCK.md.parser.blockprocessors)
     assert [(n, type(p)) for n, p in fast_blocks] == [(n, type(p)) for n, p in stock_blocks]
+
+
+def test_fast_paths_know_every_stock_inline_pattern_and_the_costly_block_tests() -> None:
+    """Fails when Python-Markdown changes an expression the tables in bulletin/markup.py
+    list: rendering stays right (an unknown processor is always tried) but gets slower,
+    so the table wants the new expression."""
+    from bulletin.markup import _block_triggers, _inline_triggers
+
+    assert [p for p in _FAST.md.inlinePatterns if _inline_triggers(p) is None] == []
+    listed = {type(p).__name__ for p in _FAST.md.parser.blockprocessors if _block_triggers(p)}
+    assert listed == {
+        "TableProcessor",
+        "HashHeaderProcessor",
+        "SetextHeaderProcessor",
+        "HRProcessor",
+        "BlockQuoteProcessor",
+        "FootnoteBlockProcessor",
+        "ReferenceProcessor",
+    }
