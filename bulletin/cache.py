@@ -131,6 +131,10 @@ class BodyStore:
         self.known = dict(known)
         self.fresh: dict[str, Rendered] = {}
         self.loaded: dict[str, Rendered] = {}
+        # the HTML of a body in another script: key -> variant key -> HTML; ``new``
+        # holds those made by this process
+        self.conversions: dict[str, dict[str, str]] = {}
+        self.new_conversions: list[tuple[str, str, str]] = []
         self.present: set[str] | None = None  # names in ``folder``, listed when first needed
         self.sources: dict[str, Callable[[], Rendered]] = {}
 
@@ -161,16 +165,48 @@ class BodyStore:
             try:
                 assert self.folder is not None
                 with self._path(key).open("rb") as handle:
-                    rendered = _SafeUnpickler(handle).load()
-                if type(rendered).__name__ != "Rendered":
+                    rendered, conversions = _SafeUnpickler(handle).load()
+                if type(rendered).__name__ != "Rendered" or not all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in conversions.items()
+                ):
                     raise pickle.UnpicklingError(f"{key}: not a rendered body")
-            except (AssertionError, OSError, EOFError, pickle.UnpicklingError, ValueError):
+                self.conversions.setdefault(key, {}).update(conversions)
+            except (
+                AssertionError,
+                OSError,
+                EOFError,
+                pickle.UnpicklingError,
+                ValueError,
+                TypeError,
+                AttributeError,
+            ):
                 if key not in self.sources:
                     raise
                 rendered = self.sources[key]()  # a damaged cache file: never trusted
                 self.fresh[key] = rendered
             self.loaded[key] = rendered
         return rendered
+
+    def converted(self, key: str, variant: str, convert: Callable[[str], str]) -> str:
+        """The body ``key`` in the script of variant key ``variant``, converted by
+        ``convert`` unless an earlier build kept it."""
+        rendered = self.get(key)  # reads the conversions kept with it
+        done = self.conversions.setdefault(key, {})
+        html = done.get(variant)
+        if html is None:
+            html = done[variant] = convert(rendered.html)
+            self.new_conversions.append((key, variant, html))
+        return html
+
+    def take_conversions(self) -> list[tuple[str, str, str]]:
+        """The conversions made since the last call (a worker sends them to the parent)."""
+        taken, self.new_conversions = self.new_conversions, []
+        return taken
+
+    def add_conversions(self, made: Iterable[tuple[str, str, str]]) -> None:
+        for key, variant, html in made:
+            self.conversions.setdefault(key, {})[variant] = html
+            self.new_conversions.append((key, variant, html))
 
     def first_paragraph(self, key: str) -> str:
         return self.known[key][0]
@@ -182,15 +218,23 @@ class BodyStore:
         assert self.folder is not None
         return self.folder / key[:2] / key
 
-    def save(self, folder: Path, keep: Iterable[str]) -> dict[str, BodySummary]:
-        """Write this build's new bodies to ``folder``, delete those no longer used,
-        and return the summaries of the kept ones (for the cache state)."""
+    def save(
+        self, folder: Path, keep: Iterable[str], variants: Iterable[str]
+    ) -> dict[str, BodySummary]:
+        """Write this build's new bodies (and bodies with new conversions) to
+        ``folder``, with their conversions for ``variants`` (variant keys); delete those
+        no longer used, and return the summaries of the kept ones (for the state)."""
         keep = set(keep)
-        for key in sorted(keep & self.fresh.keys()):
+        current = set(variants)
+        changed = self.fresh.keys() | {key for key, _, _ in self.new_conversions}
+        for key in sorted(keep & changed):
             path = folder / key[:2] / key
             path.parent.mkdir(parents=True, exist_ok=True)
+            conversions = {
+                v: html for v, html in self.conversions.get(key, {}).items() if v in current
+            }
             temporary = path.with_name(f".{key}.{os.getpid()}")
-            temporary.write_bytes(pickle.dumps(self.fresh[key], protocol=5))
+            temporary.write_bytes(pickle.dumps((self.get(key), conversions), protocol=5))
             os.replace(temporary, path)
         if folder.is_dir():
             for sub in os.scandir(folder):
@@ -202,9 +246,16 @@ class BodyStore:
         return {key: self.known[key] for key in keep if key in self.known}
 
 
+#: Marks where a body goes in a rendered page (see :class:`BodyRef`).
+BODY_SLOT = "\ue003"
+
+
 class BodyRef:
-    """A rendered body's HTML in page data: read from the store only when a template
-    shows it (``{{ body | safe }}``); in a page key it stands for its key."""
+    """A rendered body in page data. A template shows it (``{{ body | safe }}``) as a
+    slot, ``BODY_SLOT key BODY_SLOT``, which the renderer fills after converting the
+    page with the body in that page's script, converted once and kept by the cache (a
+    body is most of an article page's text, and a template edit changes no body). In a
+    page key it stands for its key."""
 
     __slots__ = ("key", "store")
 
@@ -213,7 +264,7 @@ class BodyRef:
         self.store = store
 
     def __html__(self) -> str:
-        return self.store.get(self.key).html
+        return f"{BODY_SLOT}{self.key}{BODY_SLOT}"
 
     def __str__(self) -> str:
         return self.__html__()
@@ -259,6 +310,9 @@ class Bodies:
 
     def first_paragraph(self, slug: str) -> str:
         return self.store.first_paragraph(self.keys[slug])
+
+    def converted(self, key: str, variant: str, convert: Callable[[str], str]) -> str:
+        return self.store.converted(key, variant, convert)
 
     def broken_links(self, slug: str) -> tuple[str, ...]:
         return self.store.broken_links(self.keys[slug])
@@ -352,6 +406,7 @@ class BuildCache:
         index_state: str,
         slugs: Mapping[str, str],
         templates: TemplateCode,
+        variants: Iterable[str],
     ) -> None:
         """Record this build (after it was published into ``output``). Output files
         not in ``written`` kept their stamps from the last build."""
@@ -369,7 +424,7 @@ class BuildCache:
                 continue
             files[rel] = (key, (stat.st_size, stat.st_mtime_ns, stat.st_ino))
         path.mkdir(parents=True, exist_ok=True)
-        summaries = bodies.save(path / "bodies", body_keys)
+        summaries = bodies.save(path / "bodies", body_keys, variants)
         state = {
             "format": FORMAT,
             "fingerprint": self.fingerprint,

@@ -10,6 +10,7 @@ import html
 import posixpath
 import re
 import xml.etree.ElementTree as etree
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import markdown
@@ -421,12 +422,20 @@ class _Hooks(Extension):
 class MarkdownRenderer:
     """One Python-Markdown instance, reused (it is reset between documents).
 
-    ``fast=False``: Python-Markdown's own processors only, for comparison in tests."""
+    ``fast=False``: Python-Markdown's own processors only, for comparison in tests.
+    ``slug`` makes heading ids (the build passes one that remembers them)."""
 
-    def __init__(self, links: LinkMap, static_files: frozenset[str], fast: bool = True) -> None:
+    def __init__(
+        self,
+        links: LinkMap,
+        static_files: frozenset[str],
+        fast: bool = True,
+        slug: Callable[[str], str] = pinyin_slug,
+    ) -> None:
         self.links = links
         self.static_files = static_files
         self.state = _RenderState()
+        self.slug = slug
         self.heading_slugs: dict[str, str] = {}
         self.md = markdown.Markdown(
             extensions=["tables", "footnotes", "sane_lists", _Hooks(self, fast)],
@@ -440,7 +449,7 @@ class MarkdownRenderer:
         """Pinyin of a heading, remembered: bulletins repeat headings (一、主要做法)."""
         slug = self.heading_slugs.get(text)
         if slug is None:
-            slug = self.heading_slugs[text] = pinyin_slug(text)
+            slug = self.heading_slugs[text] = self.slug(text)
         return slug
 
     def render(self, source: str, source_rel: str, root: str) -> Rendered:

@@ -107,7 +107,7 @@ def check(
     lint: bool = True,
     cache: BuildCache | None = None,
     jobs: int = 1,
-    slug: Callable[[str], str] | None = None,
+    slug: Slugger | None = None,
 ) -> Checked:
     """Read and validate everything, render Markdown to find broken links, and (``lint``)
     add the editor warnings of bulletin.lint; write nothing. ``cache`` supplies results
@@ -123,23 +123,19 @@ def check(
     bodies = None
     if not any(p.severity == "error" for p in problems):
         store = cache.body_store() if cache else BodyStore(None, {})
-        bodies = render_bodies(site, tree, make_markdown(site, tree, slug), store, jobs)
+        slug = slug or Slugger()
+        bodies = render_bodies(site, tree, make_markdown(site, tree, slug), store, jobs, slug)
         problems += link_problems(site, bodies)
         if lint:
             problems += lint_site(site, content)
     return Checked(tree, site, bodies, tuple(sorted(problems)), parsed)
 
 
-def make_markdown(
-    site: Site, tree: SourceTree, slug: Callable[[str], str] | None = None
-) -> MarkdownRenderer:
+def make_markdown(site: Site, tree: SourceTree, slug: Slugger) -> MarkdownRenderer:
     targets = {a.rel: f"articles/{a.slug}/" for a in site.articles}
     targets.update({f"pages/{p.slug}.md": f"{p.slug}/" for p in site.pages})
     static = frozenset(item.rel for item in tree.static)
-    renderer = MarkdownRenderer(LinkMap(targets), static)
-    if isinstance(slug, Slugger):  # heading ids remembered with the other slugs
-        renderer.heading_slugs = slug.slugs
-    return renderer
+    return MarkdownRenderer(LinkMap(targets), static, slug=slug)
 
 
 def _links_key(markdown: MarkdownRenderer) -> str:
@@ -152,11 +148,17 @@ def _has_links(text: str) -> bool:
 
 
 def render_bodies(
-    site: Site, tree: SourceTree, markdown: MarkdownRenderer, store: BodyStore, jobs: int
+    site: Site,
+    tree: SourceTree,
+    markdown: MarkdownRenderer,
+    store: BodyStore,
+    jobs: int,
+    slug: Slugger,
 ) -> Bodies:
     """Each article's Markdown rendered once, in Simplified, on ``jobs`` processes;
     bodies whose inputs are unchanged are taken from ``store``, new ones added to it.
-    A body's key is its file's digest (and, if it has links, where the files are)."""
+    A body's key is its file's digest (and, if it has links, where the files are).
+    Heading ids made in workers are added to ``slug``, to be remembered."""
     links_key = _links_key(markdown)
     sources = {source.rel: source.digest for source in tree.articles}
     keys = {
@@ -167,10 +169,14 @@ def render_bodies(
         store.source(keys[a.slug], lambda a=a: markdown.render(a.body, a.rel, "../../"))
     missing = list({keys[a.slug]: a for a in site.articles if keys[a.slug] not in store}.values())
     rendered = parallel_map(
-        lambda a: markdown.render(a.body, a.rel, "../../"), missing, jobs, chunk_size=16
+        lambda a: (markdown.render(a.body, a.rel, "../../"), slug.take_added()),
+        missing,
+        jobs,
+        chunk_size=16,
     )
-    for article, body in zip(missing, rendered, strict=True):
+    for article, (body, slugs) in zip(missing, rendered, strict=True):
         store.add(keys[article.slug], body)
+        slug.remember(slugs)
     return Bodies(keys, store)
 
 
@@ -393,12 +399,14 @@ def _build(
         )
         if progress:
             progress.start(len(work))
-        parallel_map(
-            lambda item: write_file(staging / item[0], item[1]()),
-            work,
-            jobs,
-            progress=progress.advance if progress else None,
-        )
+
+        def make(item: tuple[str, Callable[[], bytes]]) -> list[tuple[str, str, str]]:
+            write_file(staging / item[0], item[1]())
+            return bodies.store.take_conversions() if use_cache else []
+
+        made = parallel_map(make, work, jobs, progress=progress.advance if progress else None)
+        for conversions in made:  # bodies converted (in workers), for the cache
+            bodies.store.add_conversions(conversions)
         if progress:
             progress.close()
         if index:
@@ -457,6 +465,7 @@ def _build(
             index_state,
             slugger.slugs,
             template_code,
+            [variant.key for variant in variants.values()],
         )
         timings.lap("save cache")
     return BuildResult(

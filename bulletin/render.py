@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import math
 import os
+import re
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup, escape
 
-from bulletin.cache import Bodies
+from bulletin.cache import BODY_SLOT, Bodies
 from bulletin.markup import KEEP_CLOSE, KEEP_OPEN, html_to_text
 from bulletin.model import Article, Issue, Site
 from bulletin.taxonomy import (
@@ -34,6 +35,7 @@ from bulletin.taxonomy import (
 from bulletin.variants import Variant
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+_BODY_SLOT_RE = re.compile(f"{BODY_SLOT}([0-9a-f]+){BODY_SLOT}")
 HOME_RECENT = 12
 FEED_ENTRIES = 20
 
@@ -358,8 +360,12 @@ class SiteRenderer:
 
     def render_spec(self, spec: PageSpec, variant: Variant) -> bytes:
         template = self.env.get_template(spec.template)
-        html = template.render(**self.common(variant, spec.path), **spec.context)
-        return variant.html(html).encode("utf-8")
+        html = variant.html(template.render(**self.common(variant, spec.path), **spec.context))
+        if BODY_SLOT in html:  # an article body, converted on its own (see BodyRef)
+            html = _BODY_SLOT_RE.sub(
+                lambda m: self.bodies.converted(m.group(1), variant.key, variant.html), html
+            )
+        return html.encode("utf-8")
 
     def page_jobs(self) -> list[PageJob]:
         """Every templated page of every variant, in a fixed order."""

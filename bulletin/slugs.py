@@ -23,9 +23,19 @@ class Slugger:
 
     def __init__(self, known: Mapping[str, str] | None = None) -> None:
         self.slugs: dict[str, str] = dict(known or {})
+        self.added: list[tuple[str, str]] = []  # made by this process, not yet taken
 
     def __call__(self, text: str) -> str:
         slug = self.slugs.get(text)
         if slug is None:
             slug = self.slugs[text] = pinyin_slug(text)
+            self.added.append((text, slug))
         return slug
+
+    def take_added(self) -> list[tuple[str, str]]:
+        """The slugs made since the last call (a worker sends them to the parent)."""
+        taken, self.added = self.added, []
+        return taken
+
+    def remember(self, made: list[tuple[str, str]]) -> None:
+        self.slugs.update(made)

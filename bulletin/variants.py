@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ class Variant:
     lang: str  # zh-Hans, for <html lang>
     label: str  # 简体
     converter: Converter
+    key: str = ""  # what its conversions depend on (the name and the site phrases)
 
     def text(self, value: str) -> str:
         """Plain text in this script (``-{ }-`` markers honoured and removed)."""
@@ -82,12 +84,14 @@ def _merge_attributes(original: str, converted: str) -> str:
 
 def make_variants(names: tuple[str, ...], phrases_file: Path | None) -> Mapping[str, Variant]:
     """One converter per variant, created once for the whole build."""
+    phrases = phrases_file.read_bytes() if phrases_file else b""
     return {
         name: Variant(
             name=name,
             lang=VARIANT_LANGS[name],
             label=VARIANT_LABELS[name],
             converter=make_converter(name, phrases_file),
+            key=f"{name}:{hashlib.sha256(phrases).hexdigest()[:16]}",
         )
         for name in names
     }

@@ -49,3 +49,25 @@ def test_html_conversion_keeps_tags_urls_and_protected_runs(variants) -> None:
         '<a href="../学习/" title="學習園地" data-x="学习">學習</a>'
         '<img alt="示意圖" src="图.svg">后台<!-- 注释 -->'
     )
+
+
+def test_a_body_converted_on_its_own_reads_as_within_its_page(variants) -> None:
+    """Article pages are converted with a slot where the body goes, the body apart (and
+    kept by the cache): the same text as converting the page with the body in it."""
+    from bulletin.cache import BODY_SLOT
+    from bulletin.pipeline import check
+
+    from .conftest import FIXTURES, ROOT
+
+    before = '<dl><dt>县区</dt><dd title="某区">某区</dd></dl>\n  <div class="article-body">\n'
+    after = '\n  </div>\n<p>下一篇：干部群众</p>'
+    checked = [check(folder, lint=False) for folder in (ROOT / "content", FIXTURES / "variants")]
+    bodies = [c.bodies.get(a.slug).html for c in checked for a in c.site.articles]
+    bodies.append(f"<p>{KEEP_OPEN}后台{KEEP_CLOSE}里面的发展</p>")
+    assert len(bodies) > 20
+    slot = f"{BODY_SLOT}0123abcd{BODY_SLOT}"
+    for variant in variants.values():
+        for body in bodies:
+            whole = variant.html(before + body + after)
+            apart = variant.html(before + slot + after).replace(slot, variant.html(body))
+            assert apart == whole
