@@ -31,7 +31,7 @@ from typing import Any
 
 from whoosh import collectors, fields, index, matching, query, scoring, sorting
 from whoosh.analysis import Composable, Token
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher
 from whoosh.filedb.filestore import FileStorage
 from whoosh.matching.wrappers import WrappingMatcher
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
@@ -747,7 +747,10 @@ class _BulkWriter(SegmentWriter):
                 raise RuntimeError(f"pool postings for {name}")
             while pending and pending[0] < name:
                 self._write_field(pending.pop(0))
-            writer.add_postings(self.schema, lengths, group)
+            scorable = self.schema[name].scorable
+            # Whoosh reads the field length of every posting, and checks each time
+            # that the length column exists (a stat call); unscored fields have none
+            writer.add_postings(self.schema, lengths if scorable else None, group)
         while pending:
             self._write_field(pending.pop(0))
         writer.close()
@@ -833,6 +836,7 @@ def write_documents(
     limitmb: int = 64,
     segment_positions: int = 4_000_000,
     batch: int = 256,
+    block_postings: int = 1024,
 ) -> None:
     """Create a fresh index in ``index_dir`` from rows of field values.
 
@@ -841,19 +845,26 @@ def write_documents(
     ``segment_positions`` term occurrences (~1,400 articles of 3,000 characters; the
     commit's arrays take ~30 bytes per occurrence), so memory stays bounded and a large
     bulletin gets a few segments. Rows are normalised ``batch`` at a time.
+
+    Posting blocks hold ``block_postings`` postings, not Whoosh's 128: a block costs a
+    zlib call (~17 us to set up, as much as compressing a 128-posting block) and, when
+    read, a decompress and an unpickle; the engine reads whole posting lists, so
+    larger blocks make both writing and queries faster (5,000 bench articles: writing
+    -20%, queries -13%, index 97 -> 87 MB). Whoosh's reader takes any block size.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
     schema = make_schema(extra_pairs)
     if normaliser is not None:
         share_normaliser(schema, normaliser)
     ix = index.create_in(str(index_dir), schema, indexname=INDEX_NAME)
+    codec = W3Codec(blocklimit=block_postings)
     writer: _BulkWriter | None = None
     pending: list[dict[str, Any]] = []
     size = 0  # characters of the pending rows' text fields (>= their occurrences)
     try:
         for row in rows:
             if writer is None:
-                writer = _BulkWriter(ix, limitmb=limitmb)
+                writer = _BulkWriter(ix, limitmb=limitmb, codec=codec)
             pending.append(row)
             size += sum(len(row[n]) for n in TEXT_FIELDS if isinstance(row.get(n), str))
             if len(pending) >= batch or writer.postings + size >= segment_positions:
@@ -865,10 +876,10 @@ def write_documents(
                     release_memory()
         if pending:
             if writer is None:
-                writer = _BulkWriter(ix, limitmb=limitmb)
+                writer = _BulkWriter(ix, limitmb=limitmb, codec=codec)
             writer.add_documents(pending)
         if writer is None and ix.doc_count_all() == 0:
-            writer = _BulkWriter(ix, limitmb=limitmb)
+            writer = _BulkWriter(ix, limitmb=limitmb, codec=codec)
         if writer is not None:
             writer.commit()
             writer = None

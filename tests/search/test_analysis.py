@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search.analysis import Normaliser, bigrams, iter_runs, literal_units
 from search.engine import BigramAnalyzer, UnigramAnalyzer
+from search.indexing import _convert_all, _differing_pairs, _pairs_of, variant_pairs
+from search.scripts import make_converter
+from tests.search.corpus import all_documents
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +85,58 @@ def test_analyzer_pickles_without_its_converter() -> None:
     copy = pickle.loads(pickle.dumps(analyzer))
     assert copy == analyzer
     assert [t.text for t in copy("憑藉")] == [t.text for t in analyzer("凭借")]
+
+
+_TEXTS = st.lists(
+    st.text(
+        st.sampled_from(list("党建村里裡着著凭借藉乾干後后 \n\r\tＡaﬁ①㎡\U00020000：，")),
+        max_size=30,
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=_TEXTS)
+def test_normalise_many_is_normalise(normaliser: Normaliser, texts: list[str]) -> None:
+    assert normaliser.normalise_many(texts) == [normaliser.normalise(t) for t in texts]
+
+
+class _Scrambler:
+    """A converter that changes length, swaps characters in context and maps to
+    characters that normalise to two (what the per-text rule has to skip)."""
+
+    def convert(self, text: str) -> str:
+        return (
+            text.replace("凭借", "憑藉")
+            .replace("后来", "後來")
+            .replace("ff", "ﬀ")
+            .replace("村村", "村")
+        )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    texts=_TEXTS.map(
+        lambda ts: [t.replace("a", "凭借").replace("Ａ", "村村").replace("：", "ff") for t in ts]
+    )
+)
+def test_differing_pairs_follow_the_per_text_rule(normaliser: Normaliser, texts: list[str]) -> None:
+    converter = _Scrambler()
+    converted = [converter.convert(t) for t in texts]
+    expected: set[tuple[str, str]] = set()
+    for text, conv in zip(texts, converted, strict=True):
+        expected |= _pairs_of(text, conv, normaliser)
+    assert _differing_pairs(texts, converted, normaliser) == expected
+    assert _convert_all(converter, texts) == converted
+
+
+def test_variant_pairs_of_the_sample_content(normaliser: Normaliser) -> None:
+    """One OpenCC call per batch and the numpy comparison give the per-text pairs."""
+    docs = all_documents()
+    texts = [t for d in docs for t in (d["title"], d["body"], *d.get("slogans", []))]
+    converter = make_converter("zh-hant")
+    expected: set[tuple[str, str]] = set()
+    for text in texts:
+        expected |= _pairs_of(text, converter.convert(text), normaliser)
+    assert variant_pairs(docs, ["zh-hant"], None, normaliser) == expected

@@ -9,20 +9,33 @@ writer from plain ``TEXT`` fields with the same analyzers.
 from __future__ import annotations
 
 import itertools
+import pickle
+from array import array
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import fields, index
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.system import pack_uint
 
-from search.analysis import Normaliser, gram_positions, grams, iter_runs, unit_counts
+from search.analysis import (
+    Normaliser,
+    gram_positions,
+    grams,
+    iter_runs,
+    positioned,
+    unit_counts,
+)
 from search.engine import (
     INDEX_NAME,
     TEXT_FIELDS,
     Literal,
     LiveIndex,
     Query,
+    _gram_blocks,
     make_schema,
     share_normaliser,
     write_documents,
@@ -69,7 +82,9 @@ def _documents() -> list[dict[str, Any]]:
     return docs + extra
 
 
-def _reference(index_dir: Path, rows: list[dict[str, Any]], normaliser: Normaliser) -> None:
+def _reference(
+    index_dir: Path, rows: list[dict[str, Any]], normaliser: Normaliser, block_postings: int
+) -> None:
     """Whoosh's own path: plain TEXT fields, the standard writer."""
     schema = make_schema(normaliser.extra_pairs)
     for name in TEXT_FIELDS:
@@ -87,7 +102,7 @@ def _reference(index_dir: Path, rows: list[dict[str, Any]], normaliser: Normalis
     share_normaliser(schema, normaliser)
     index_dir.mkdir(parents=True)
     ix = index.create_in(str(index_dir), schema, indexname=INDEX_NAME)
-    with ix.writer() as writer:
+    with ix.writer(codec=W3Codec(blocklimit=block_postings)) as writer:
         for row in rows:
             writer.add_document(**row)
 
@@ -137,11 +152,21 @@ def _dump(index_dir: Path) -> dict[str, Any]:
     return out
 
 
-def test_bulk_writer_writes_what_whoosh_writes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("block_postings", [128, 1024])
+def test_bulk_writer_writes_what_whoosh_writes(tmp_path: Path, block_postings: int) -> None:
+    """Whoosh's writer with the same block size (128, Whoosh's own, puts some terms
+    of the fixture in several blocks; 1024 is what write_index writes)."""
     normaliser = Normaliser([("借", "藉")])
     rows = [document_row(d) for d in _documents()]
-    _reference(tmp_path / "ref", rows, normaliser)
-    write_documents(tmp_path / "fast", rows, normaliser.extra_pairs, normaliser)
+    _reference(tmp_path / "ref", rows, normaliser, block_postings)
+    write_documents(
+        tmp_path / "fast",
+        rows,
+        normaliser.extra_pairs,
+        normaliser,
+        batch=37,
+        block_postings=block_postings,
+    )
     ref, fast = _dump(tmp_path / "ref"), _dump(tmp_path / "fast")
     assert ref.keys() == fast.keys()
     for key in ref:
@@ -165,3 +190,61 @@ def test_segments_answer_as_one(tmp_path: Path) -> None:
             (h.stored["slug"], round(h.score, 6)) for h in b.hits
         ], literal
     assert list(itertools.islice(rows, 1))  # rows were a list, reused
+
+
+def _expected_postings(
+    texts: list[str], docnums: list[int]
+) -> dict[bytes, list[tuple[int, int, bytes]]]:
+    """Term -> [(docnum, freq, encoded positions)] as Whoosh's Positions format encodes
+    them, from :func:`gram_positions` of each text."""
+    out: dict[bytes, list[tuple[int, int, bytes]]] = {}
+    for text, docnum in zip(texts, docnums, strict=True):
+        for gram, positions in gram_positions(text).items():
+            deltas = [b - a for a, b in zip([0, *positions], positions, strict=False)]
+            value = pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+            out.setdefault(gram.encode("utf-8"), []).append((docnum, len(positions), value))
+    return dict(sorted(out.items()))
+
+
+def test_block_pickles_at_the_edges() -> None:
+    """The block layout where pickle changes opcodes: a bigram more than 1,000 times in
+    one text (MARK/APPENDS batches of 1,000), positions and docnums of 256 and 65,536
+    or more (BININT1/BININT2/BININT), a value of 256 bytes or more (BINBYTES), blocks
+    of one, some and equal weights, a term in several blocks."""
+    texts = [
+        "党员" * 1500,
+        "党员群众" + "x" * 70_000 + "党员",
+        "党\n员 党员" * 40,
+        "a",
+        "",
+        "ab\nab",
+    ] + [f"党员第{i}篇" for i in range(300)]
+    docnums = [0, 255, 256, 65_535, 65_536, 1 << 20] + [(1 << 20) + 7 * i for i in range(1, 301)]
+    expected = _expected_postings([positioned(t) for t in texts], docnums)
+    lengths = [sum(map(len, gram_positions(positioned(t)).values())) for t in texts]
+    for limit in (128, 1024):
+        got: dict[bytes, list[tuple[int, int, bytes]]] = {}
+        for blocks in _gram_blocks(
+            [positioned(t) + "\n" for t in texts],
+            array("q", docnums),
+            array("q", lengths),
+            3.0,
+            limit,
+        ):
+            for t, term in enumerate(blocks.terms):
+                postings = got.setdefault(term, [])
+                for b in range(blocks.term_blocks[t], blocks.term_blocks[t + 1]):
+                    data = bytes(blocks.data[blocks.offset[b] : blocks.offset[b] + blocks.size[b]])
+                    ids, weights, values = pickle.loads(data)
+                    assert len(ids) == blocks.count[b] <= limit
+                    ids = list(itertools.accumulate(ids))
+                    assert ids[-1] == blocks.last_id[b]
+                    if weights is None:
+                        weights = [1.0] * len(ids)
+                    elif isinstance(weights, float):
+                        weights = [weights] * len(ids)
+                    freqs = [round(w / 3.0) for w in weights]
+                    assert all(w == f * 3.0 for w, f in zip(weights, freqs, strict=True))
+                    assert blocks.max_weight[b] == max(freqs) * 3.0
+                    postings += zip(ids, freqs, values, strict=True)
+        assert got == expected
