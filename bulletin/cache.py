@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 import jinja2.bccache
 
-from bulletin.model import Article
+from bulletin.model import Article, Issue
 
 if TYPE_CHECKING:
     from bulletin.markup import Rendered
@@ -98,19 +98,36 @@ def code_fingerprint() -> str:
     )
 
 
-def data_key(data: Any, article_digests: Mapping[int, str]) -> str:
-    """The digest of ``data`` (page data), pickled with an article standing for its
-    digest (``article_digests``: id -> digest) and a rendered body for its key, so a
-    list page's key costs one string per article. (A dispatch table is consulted for
-    these two types only; a reducer_override would be called for every object.)"""
-    stream = io.BytesIO()
-    pickler = pickle.Pickler(stream, protocol=5)
-    pickler.dispatch_table = {  # type: ignore[assignment]
-        Article: lambda article: (str, (article_digests[id(article)],)),
-        BodyRef: lambda ref: (str, (ref.key,)),
-    }
-    pickler.dump(data)
-    return hashlib.sha256(stream.getvalue()).hexdigest()
+class DataKeys:
+    """Digests of page data, pickled with an article standing for its digest
+    (``article_digests``: id -> digest), an issue for the digest of its fields and a
+    rendered body for its key, so a list page's key costs one string per article. (A
+    dispatch table is consulted for these types only, where a reducer_override would be
+    called for every object.)"""
+
+    def __init__(self, article_digests: Mapping[int, str]) -> None:
+        self.article_digests = article_digests
+        self.issue_digests: dict[int, str] = {}
+        self.dispatch_table = {
+            Article: lambda article: (str, (self.article_digests[id(article)],)),
+            Issue: lambda issue: (str, (self._issue_digest(issue),)),
+            BodyRef: lambda ref: (str, (ref.key,)),
+        }
+
+    def _issue_digest(self, issue: Issue) -> str:
+        found = self.issue_digests.get(id(issue))
+        if found is None:
+            found = self.issue_digests[id(issue)] = hashlib.sha256(
+                pickle.dumps(issue, protocol=5)
+            ).hexdigest()
+        return found
+
+    def __call__(self, data: Any) -> str:
+        stream = io.BytesIO()
+        pickler = pickle.Pickler(stream, protocol=5)
+        pickler.dispatch_table = self.dispatch_table  # type: ignore[assignment]
+        pickler.dump(data)
+        return hashlib.sha256(stream.getbuffer()).hexdigest()
 
 
 class _SafeUnpickler(pickle.Unpickler):

@@ -10,9 +10,9 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import jinja2
-from tqdm import tqdm
 
 from bulletin import pipeline, skeleton
 from bulletin.problems import ContentError, Problem
@@ -136,7 +136,7 @@ class ProgressBar:
     """A tqdm bar on stderr, for builds on a terminal; silent otherwise and in CI."""
 
     def __init__(self) -> None:
-        self.bar: tqdm | None = None
+        self.bar: Any = None
 
     @staticmethod
     def wanted() -> bool:
@@ -144,6 +144,8 @@ class ProgressBar:
 
     def start(self, total: int) -> None:
         if total >= 200:  # small rebuilds finish before a bar could be read
+            from tqdm import tqdm  # only on a terminal: the import costs 40 ms
+
             self.bar = tqdm(total=total, unit="page", leave=False, file=sys.stderr)
 
     def advance(self, count: int) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
@@ -135,8 +134,10 @@ def _page(source: SourceFile) -> tuple[Page | None, list[Problem]]:
 def _with(article: Article, name: str, value: str) -> Article:
     """``replace(article, name=value)`` without re-running the dataclass machinery (it
     is done for every article of every build)."""
-    copied = copy.copy(article)
-    object.__setattr__(copied, name, value)
+    copied = object.__new__(Article)
+    fields = copied.__dict__
+    fields.update(article.__dict__)
+    fields[name] = value
     return copied
 
 

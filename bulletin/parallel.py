@@ -91,3 +91,9 @@ class Background:
         self.process.join()
         if self.process.exitcode != 0:
             raise RuntimeError(f"background work failed (exit status {self.process.exitcode})")
+
+    def cancel(self) -> None:
+        """Stop the work if it is still running (the build failed before joining it)."""
+        if self.process is not None and self.process.is_alive():
+            self.process.terminate()
+            self.process.join()

@@ -4,11 +4,16 @@ read all content (pure, sorted) -> validate (every problem) -> make variants ->
 render -> write atomically -> index.
 
 Nothing before the write touches the output; OpenCC needs its config on disk, so the
-converters are made from a temporary folder that is removed at once. Rendering and
-writing are fused per page (worker processes render pages straight into the staging
-folder while another process writes the index); the output itself changes only after
-all of it has succeeded (``output.publish`` or, for an incremental build,
-``output.publish_changes``).
+converters are made from a temporary folder that is removed at once. Two stages run
+side by side: once the content is validated, a forked process writes (or updates) the
+search index into a scratch folder beside the output, while worker processes render
+the pages straight into the staging folder; the index is moved into the staging folder
+when both are done. The output itself changes only after all of it has succeeded
+(``output.publish`` or, for an incremental build, ``output.publish_changes``).
+
+With the build cache (``bulletin.cache``), every output file has a key of everything
+that went into it; a file whose key is unchanged is kept, and only the rest rendered.
+Set ``BULLETIN_TIMINGS=1`` to see where a build's time goes.
 """
 
 from __future__ import annotations
@@ -32,16 +37,15 @@ from bulletin.cache import (
     Bodies,
     BodyStore,
     BuildCache,
+    DataKeys,
     TemplateCode,
     cache_path,
     code_fingerprint,
-    data_key,
     digest,
     tree_digest,
 )
 from bulletin.config import normalise_base_url
 from bulletin.content import load_site
-from bulletin.lint import lint as lint_site
 from bulletin.markup import LinkMap, MarkdownRenderer
 from bulletin.model import Site
 from bulletin.output import (
@@ -127,6 +131,8 @@ def check(
         bodies = render_bodies(site, tree, make_markdown(site, tree, slug), store, jobs, slug)
         problems += link_problems(site, bodies)
         if lint:
+            from bulletin.lint import lint as lint_site  # the build does not lint
+
             problems += lint_site(site, content)
     return Checked(tree, site, bodies, tuple(sorted(problems)), parsed)
 
@@ -300,67 +306,30 @@ def _build(
     gc.freeze()
     timings.lap("read, parse, Markdown")
     site, tree, bodies = checked.site, checked.tree, checked.bodies
+    phrases = phrases_text(site.phrases).encode("utf-8")
     with tempfile.TemporaryDirectory(prefix="bulletin-phrases-") as tmp:
         phrases_file = Path(tmp) / "phrases.txt"
-        phrases_file.write_text(phrases_text(site.phrases), encoding="utf-8")
+        phrases_file.write_bytes(phrases)
         variants = make_variants(site.config.variants, phrases_file)
-    markdown = RememberedMarkdown(make_markdown(site, tree, slugger), bodies.store)
-    template_code = TemplateCode(cache.templates)
-    renderer = SiteRenderer(
-        site=site,
-        taxonomies=build_taxonomies(site, slugger),
-        bodies=bodies,
-        variants=variants,
-        env=make_environment(templates, template_code),
-        assets=Assets.load(templates / "assets"),
-        markdown=markdown,
-    )
+    root = str(output)
+    meta = search_meta(site, urlsplit(site.config.base_url).path or "/", has_phrases=True)
+    files = {
+        "_search/phrases.txt": phrases,
+        "_search/meta.json": (
+            json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+        ).encode("utf-8"),
+    }
 
-    renderer.page_specs()
-    timings.lap("set up pages")
-
-    # the key of every output file: a file whose key is unchanged is kept
+    # the search index: updated with the articles whose document changed, or written
+    # afresh; in a process of its own from here on, into a folder beside the output
     sources = {source.rel: source.digest for source in tree.articles}
     article_digests = {
         id(a): digest(sources[a.rel], a.issue, bodies.keys[a.slug]) for a in site.articles
     }
-    shared = data_key(
-        (fingerprint, tree_digest([templates]), renderer.shared_data()), article_digests
-    )
-    page_jobs = renderer.page_jobs()
-    spec_keys = {
-        id(spec): data_key((shared, spec.template, spec.path, spec.context), article_digests)
-        for spec in renderer.page_specs()
-    }
-    keys = {job.rel: f"{spec_keys[id(job.spec)]}:{job.variant}" for job in page_jobs}
-    extras = list(renderer.extra_files())
-    keys.update({e.rel: data_key((shared, e.rel, e.data), article_digests) for e in extras})
-    files = {f"assets/{name}": data for name, data in renderer.assets.files.items()}
-    files["_search/phrases.txt"] = phrases_text(site.phrases).encode("utf-8")
-    meta = search_meta(site, urlsplit(site.config.base_url).path or "/", has_phrases=True)
-    files["_search/meta.json"] = (
-        json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
-    ).encode("utf-8")
-    statics = {f"static/{s.rel}": s.path for s in tree.static}
-
-    timings.lap("keys")
-    root = str(output)
-    kept = {
-        rel: previous
-        for rel, key in keys.items()
-        if cache.loaded and (previous := cache.reusable(rel, key, root)) is not None
-    }
-    work: list[tuple[str, Callable[[], bytes]]] = [
-        (job.rel, lambda job=job: renderer.render_job(job))
-        for job in page_jobs
-        if job.rel not in kept
-    ]
-    work += [(e.rel, e.make) for e in extras if e.rel not in kept]
-
-    # the search index: updated with the articles that changed, or written afresh
-    issue_titles = {issue.slug: issue.title for issue in site.issues}
+    issues_by_slug = {issue.slug: issue for issue in site.issues}
     document_digests = {
-        a.slug: digest(article_digests[id(a)], issue_titles.get(a.issue, "")) for a in site.articles
+        a.slug: digest(article_digests[id(a)], issues_by_slug[a.issue].title if a.issue else "")
+        for a in site.articles
     }
     index_state = digest(files["_search/phrases.txt"], files["_search/meta.json"])
     index_files = _index_files(output)
@@ -373,101 +342,144 @@ def _build(
     changed = {s for s, d in document_digests.items() if cache.documents.get(s) != d}
     removed = set(cache.documents) - set(document_digests)
     index_unchanged = index_reusable and not changed and not removed
+    index_work = output.with_name(f".{output.name}.index-{os.getpid()}")
 
-    def write_search_index(index_dir: Path) -> None:
+    def write_search_index() -> None:
         """Update the previous index with what changed, or write a fresh one."""
-        documents = search_documents(site, bodies, variants, renderer.issues_by_slug)
+        index_dir = index_work / "whoosh"
         if index_reusable:
-            update = search_documents(
-                site, bodies, variants, renderer.issues_by_slug, slugs=changed
-            )
+            update = search_documents(site, bodies, variants, issues_by_slug, slugs=changed)
             previous = output / "_search" / "whoosh"
             if update_index(index_dir, previous, update, changed, removed, meta):
                 return
             shutil.rmtree(index_dir, ignore_errors=True)
-        write_index(index_dir, documents, meta)
+        write_index(index_dir, search_documents(site, bodies, variants, issues_by_slug), meta)
 
-    def render_work(staging: Path, with_index: bool) -> None:
-        """Render ``work`` on worker processes, the index written beside them."""
-        index = (
-            Background(
-                lambda: write_search_index(staging / "_search" / "whoosh"),
-                fork=jobs > 1 and len(site.articles) >= 200,
-            )
-            if with_index
-            else None
+    index: Background | None = None
+    if not index_unchanged:
+        shutil.rmtree(index_work, ignore_errors=True)
+        index_work.mkdir(parents=True)
+        (index_work / "phrases.txt").write_bytes(phrases)  # the writer reads it there
+        index = Background(write_search_index, fork=jobs > 1 and len(site.articles) >= 200)
+    try:
+        markdown = RememberedMarkdown(make_markdown(site, tree, slugger), bodies.store)
+        template_code = TemplateCode(cache.templates)
+        renderer = SiteRenderer(
+            site=site,
+            taxonomies=build_taxonomies(site, slugger),
+            bodies=bodies,
+            variants=variants,
+            env=make_environment(templates, template_code),
+            assets=Assets.load(templates / "assets"),
+            markdown=markdown,
         )
-        if progress:
-            progress.start(len(work))
+        renderer.page_specs()
+        for name in renderer.env.list_templates(filter_func=_is_template):
+            renderer.env.get_template(name)  # compiled once, before workers fork (and kept)
+        timings.lap("set up pages")
 
-        def make(item: tuple[str, Callable[[], bytes]]) -> list[tuple[str, str, str]]:
-            write_file(staging / item[0], item[1]())
-            return bodies.store.take_conversions() if use_cache else []
-
-        made = parallel_map(make, work, jobs, progress=progress.advance if progress else None)
-        for conversions in made:  # bodies converted (in workers), for the cache
-            bodies.store.add_conversions(conversions)
-        if progress:
-            progress.close()
-        if index:
-            index.join()
-
-    def fill(staging: Path) -> None:
-        """A whole new tree: unchanged files hard-linked from the previous output."""
-        write_files(staging, files)
-        copy_files(staging, statics.items())
-        for rel, previous in kept.items():
-            link_file(Path(previous), staging / rel)
-        if index_unchanged:
-            link_folder(output / "_search" / "whoosh", staging / "_search" / "whoosh")
-        render_work(staging, with_index=not index_unchanged)
-
-    def fill_changes(staging: Path) -> None:
-        """Only what differs from the previous output."""
-        # _search/ whenever the index changes: the index writer reads the phrases beside it
-        changed_files = {
-            r: d
-            for r, d in files.items()
-            if (r.startswith("_search/") and not index_unchanged) or not _same(output / r, d)
+        # the key of every output file: a file whose key is unchanged is kept
+        data_key = DataKeys(article_digests)
+        shared = data_key((fingerprint, tree_digest([templates]), renderer.shared_data()))
+        page_jobs = renderer.page_jobs()
+        spec_keys = {
+            id(spec): data_key((shared, spec.template, spec.path, spec.context))
+            for spec in renderer.page_specs()
         }
-        write_files(staging, changed_files)
-        copy_files(
-            staging,
-            ((r, p) for r, p in statics.items() if not _same(output / r, p.read_bytes())),
-        )
-        render_work(staging, with_index=not index_unchanged)
+        keys = {job.rel: f"{spec_keys[id(job.spec)]}:{job.variant}" for job in page_jobs}
+        extras = list(renderer.extra_files())
+        keys.update({e.rel: data_key((shared, e.rel, e.data)) for e in extras})
+        files.update({f"assets/{name}": data for name, data in renderer.assets.files.items()})
+        statics = {f"static/{s.rel}": s.path for s in tree.static}
+        timings.lap("keys")
 
-    timings.lap("what to render")
-    built = set(keys) | set(files) | set(statics)
-    if cache.loaded and output.is_dir() and len(work) <= len(keys) // 2:
-        stale = [r for r, (key, _) in cache.files.items() if key != "index" and r not in built]
-        publish_changes(output, fill_changes, stale)
-    else:
-        publish(output, fill)
-    timings.lap(f"render and publish {len(work)}")
-    if use_cache:
-        file_keys = dict(keys)
-        file_keys.update(dict.fromkeys([*files, *statics], "file"))
-        index_now = _index_files(output)
-        file_keys.update(dict.fromkeys(index_now, "index"))
-        written = [rel for rel, _ in work] + [*files, *statics, *index_now]
-        sources = (*tree.articles, *tree.issues, *tree.pages)
-        parsed = {s.digest: checked.parsed[s.digest] for s in sources}
-        cache.save(
-            cache_dir,
-            output,
-            parsed,
-            bodies.store,
-            [*bodies.keys.values(), *markdown.used],
-            file_keys,
-            written,
-            document_digests,
-            index_state,
-            slugger.slugs,
-            template_code,
-            [variant.key for variant in variants.values()],
-        )
-        timings.lap("save cache")
+        kept = {
+            rel: previous
+            for rel, key in keys.items()
+            if cache.loaded and (previous := cache.reusable(rel, key, root)) is not None
+        }
+        work: list[tuple[str, Callable[[], bytes]]] = [
+            (job.rel, lambda job=job: renderer.render_job(job))
+            for job in page_jobs
+            if job.rel not in kept
+        ]
+        work += [(e.rel, e.make) for e in extras if e.rel not in kept]
+
+        def render_work(staging: Path) -> None:
+            """Render ``work`` on worker processes; then put the index beside the pages."""
+            if progress:
+                progress.start(len(work))
+
+            def make(item: tuple[str, Callable[[], bytes]]) -> list[tuple[str, str, str]]:
+                write_file(staging / item[0], item[1]())
+                return bodies.store.take_conversions() if use_cache else []
+
+            made = parallel_map(make, work, jobs, progress=progress.advance if progress else None)
+            for conversions in made:  # bodies converted (in workers), for the cache
+                bodies.store.add_conversions(conversions)
+            if progress:
+                progress.close()
+            if index is not None:
+                index.join()
+                (staging / "_search").mkdir(parents=True, exist_ok=True)
+                os.rename(index_work / "whoosh", staging / "_search" / "whoosh")
+
+        def fill(staging: Path) -> None:
+            """A whole new tree: unchanged files hard-linked from the previous output."""
+            write_files(staging, files)
+            copy_files(staging, statics.items())
+            for rel, previous in kept.items():
+                link_file(Path(previous), staging / rel)
+            if index_unchanged:
+                link_folder(output / "_search" / "whoosh", staging / "_search" / "whoosh")
+            render_work(staging)
+
+        def fill_changes(staging: Path) -> None:
+            """Only what differs from the previous output."""
+            write_files(staging, {r: d for r, d in files.items() if not _same(output / r, d)})
+            copy_files(
+                staging,
+                ((r, p) for r, p in statics.items() if not _same(output / r, p.read_bytes())),
+            )
+            render_work(staging)
+
+        timings.lap("what to render")
+        built = set(keys) | set(files) | set(statics)
+        if cache.loaded and output.is_dir() and len(work) <= len(keys) // 2:
+            stale = [r for r, (key, _) in cache.files.items() if key != "index" and r not in built]
+            publish_changes(output, fill_changes, stale)
+        else:
+            publish(output, fill)
+        timings.lap(f"render and publish {len(work)}")
+        if use_cache:
+            file_keys = dict(keys)
+            file_keys.update(dict.fromkeys([*files, *statics], "file"))
+            index_now = _index_files(output)
+            file_keys.update(dict.fromkeys(index_now, "index"))
+            written = [rel for rel, _ in work] + [*files, *statics, *index_now]
+            parsed = {
+                s.digest: checked.parsed[s.digest]
+                for s in (*tree.articles, *tree.issues, *tree.pages)
+            }
+            cache.save(
+                cache_dir,
+                output,
+                parsed,
+                bodies.store,
+                [*bodies.keys.values(), *markdown.used],
+                file_keys,
+                written,
+                document_digests,
+                index_state,
+                slugger.slugs,
+                template_code,
+                [variant.key for variant in variants.values()],
+            )
+            timings.lap("save cache")
+    finally:
+        if index is not None:
+            index.cancel()
+        shutil.rmtree(index_work, ignore_errors=True)
     return BuildResult(
         articles=len(site.articles),
         pages=len(page_jobs) + sum(1 for e in extras if e.rel.endswith(".html")),
@@ -476,6 +488,10 @@ def _build(
         warnings=tuple(p for p in checked.problems if p.severity == "warning"),
         rendered=len(work),
     )
+
+
+def _is_template(name: str) -> bool:
+    return name.endswith((".html", ".xml")) and not name.startswith("assets/")
 
 
 def _same(path: Path, data: bytes) -> bool:
