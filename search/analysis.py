@@ -173,15 +173,28 @@ class Normaliser:
     """
 
     def __init__(
-        self, extra_pairs: Iterable[tuple[str, str]] = (), base: Normaliser | None = None
+        self,
+        extra_pairs: Iterable[tuple[str, str]] = (),
+        base: Normaliser | None = None,
+        fold: dict[int, str] | None = None,
     ) -> None:
-        """``base``: a normaliser whose fold table to start from (saves rebuilding it)."""
+        """``base``: a normaliser whose fold table to start from (saves rebuilding it);
+        ``fold``: the fold table to start from (an index's, see :attr:`base_fold`)."""
         self.extra_pairs: tuple[tuple[str, str], ...] = tuple(sorted(set(extra_pairs)))
-        self._base_fold = base._base_fold if base is not None else _fold_table()
+        if base is not None:
+            self._base_fold = base._base_fold
+        else:
+            self._base_fold = fold if fold is not None else _fold_table()
         fold = _with_pairs(self._base_fold, self.extra_pairs)
         self._table = _CharTable(fold, make_normaliser())
         self._codes: Any = None  # numpy: code point -> normalised one (normalise_many)
         self._known: Any = None
+
+    @property
+    def base_fold(self) -> dict[int, str]:
+        """Code point -> representative of its class, before the extra pairs (computed
+        from OpenCC's tables, ~0.5 s, unless given). Not to be changed."""
+        return self._base_fold
 
     def normalise(self, text: str) -> str:
         return text.translate(self._table)

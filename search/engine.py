@@ -31,10 +31,11 @@ from typing import Any
 
 from whoosh import collectors, fields, index, matching, query, scoring, sorting
 from whoosh.analysis import Composable, Token
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3PostingsWriter
 from whoosh.filedb.filestore import FileStorage
 from whoosh.matching.wrappers import WrappingMatcher
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from search.analysis import (
@@ -68,17 +69,23 @@ class _NgramAnalyzer(Composable):
     """Base of the two analyzers.
 
     The normaliser is not pickled (it holds an OpenCC object); it is rebuilt lazily from
-    ``extra_pairs``, which are pickled, so an index carries its own normalisation.
+    ``extra_pairs`` and ``fold`` (the base fold table, see
+    :attr:`~search.analysis.Normaliser.base_fold`), which are pickled, so an index
+    carries its own normalisation and opening it does not rebuild the fold table from
+    OpenCC (~0.5 s). Indexes written before the fold was stored rebuild it.
     """
 
-    def __init__(self, extra_pairs: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self, extra_pairs: Iterable[tuple[str, str]] = (), fold: dict[int, str] | None = None
+    ) -> None:
         self.extra_pairs: tuple[tuple[str, str], ...] = tuple(sorted(set(extra_pairs)))
+        self.fold = fold
         self._normaliser: Normaliser | None = None
 
     @property
     def normaliser(self) -> Normaliser:
         if self._normaliser is None:
-            self._normaliser = Normaliser(self.extra_pairs)
+            self._normaliser = Normaliser(self.extra_pairs, fold=self.fold)
         return self._normaliser
 
     def use(self, normaliser: Normaliser) -> None:
@@ -86,14 +93,21 @@ class _NgramAnalyzer(Composable):
         self._normaliser = normaliser
 
     def __getstate__(self) -> dict[str, object]:
-        return {"extra_pairs": self.extra_pairs}
+        if self.fold is None:
+            return {"extra_pairs": self.extra_pairs}
+        return {"extra_pairs": self.extra_pairs, "fold": self.fold}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.extra_pairs = tuple(tuple(p) for p in state.get("extra_pairs", ()))  # type: ignore[misc]
+        self.fold = state.get("fold")
         self._normaliser = None
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.extra_pairs == other.extra_pairs  # type: ignore[attr-defined]
+        return (
+            type(self) is type(other)
+            and self.extra_pairs == other.extra_pairs  # type: ignore[attr-defined]
+            and self.fold == other.fold  # type: ignore[attr-defined]
+        )
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.extra_pairs))
@@ -234,9 +248,12 @@ class UnitField(GramField):
         return len(counts), sum(counts.values())
 
 
-def make_schema(extra_pairs: Iterable[tuple[str, str]] = ()) -> fields.Schema:
+def make_schema(
+    extra_pairs: Iterable[tuple[str, str]] = (), fold: dict[int, str] | None = None
+) -> fields.Schema:
+    """The index's schema; ``fold``: the base fold table to store with the analyzer."""
     pairs = tuple(sorted(set(extra_pairs)))
-    bigram = BigramAnalyzer(pairs)
+    bigram = BigramAnalyzer(pairs, fold)
     text_fields = {
         name: GramField(
             analyzer=bigram,
@@ -269,11 +286,76 @@ def share_normaliser(schema: fields.Schema, normaliser: Normaliser) -> None:
         if name not in schema:
             continue
         analyzer = schema[name].analyzer
-        if isinstance(analyzer, _NgramAnalyzer) and analyzer.extra_pairs == normaliser.extra_pairs:
+        if (
+            isinstance(analyzer, _NgramAnalyzer)
+            and analyzer.extra_pairs == normaliser.extra_pairs
+            and (analyzer.fold is None or analyzer.fold == normaliser.base_fold)
+        ):
             analyzer.use(normaliser)
 
 
 # --------------------------------------------------------------------------- writing
+
+
+#: Posting blocks under this many bytes are stored uncompressed: compressing one costs
+#: a zlib call (~17 us to set up; more where glibc gives the state's memory back each
+#: time) and saves little or nothing. A block's info says whether it is compressed,
+#: and Whoosh's reader looks.
+_SMALL_BLOCK = 256
+
+
+class _PostingsWriter(W3PostingsWriter):
+    """Whoosh's postings writer, for the fields Whoosh writes (keywords, and every field
+    of an update), with two changes to ``_write_block``: a block is pickled at
+    protocol 4, not 2 (at protocol 2 each value, a posting's encoded positions, is
+    pickled as a call of ``_codecs.encode`` on a ``str``: unpickling a block of 128
+    postings cost ~85 us, at protocol 4 ~10 us), and a block under
+    :data:`_SMALL_BLOCK` bytes is not compressed."""
+
+    def _write_block(self, last: bool = False) -> None:
+        if not self._blockcount:
+            self._postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        data = (self._mini_ids(), self._mini_weights(), self._mini_values())
+        databytes = pickle.dumps(data, 4)
+        comp = self._compression if len(databytes) >= _SMALL_BLOCK else 0
+        if comp:
+            databytes = zlib.compress(databytes, comp)
+        ids = self._ids
+        infobytes = pickle.dumps(
+            (
+                len(ids),
+                ids[-1],
+                self._maxweight,
+                comp,
+                length_to_byte(self._minlength),
+                length_to_byte(self._maxlength),
+            ),
+            2,
+        )
+        blocklength = len(infobytes) + len(databytes)
+        if last:
+            blocklength *= -1
+        self._postfile.write_int(blocklength)
+        self._postfile.write(infobytes)
+        self._postfile.write(databytes)
+        self._blockcount += 1
+        self._new_block()
+
+
+class _Codec(W3Codec):
+    """Whoosh's codec with :class:`_PostingsWriter` (reading is Whoosh's). Pickled with
+    each segment it writes, as ``search.engine._Codec``: the analyzers already make
+    the index need this module."""
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> W3PostingsWriter:
+        return _PostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
 
 
 #: pickle's batch of list items: a list of more than one item is pickled as MARK,
@@ -801,9 +883,12 @@ def _write_blocks(writer: Any, chunks: Iterable[_Blocks], comp: int) -> None:
             last = term_blocks[t + 1] - 1
             for b in range(term_blocks[t], last + 1):
                 o = offset[b]
-                databytes = compress(data[o : o + size[b]], comp)
+                if size[b] < _SMALL_BLOCK:
+                    databytes, level = bytes(data[o : o + size[b]]), 0
+                else:
+                    databytes, level = compress(data[o : o + size[b]], comp), comp
                 info = dumps(
-                    (count[b], last_id[b], max_weight[b], comp, min_length[b], max_length[b]), 2
+                    (count[b], last_id[b], max_weight[b], level, min_length[b], max_length[b]), 2
                 )
                 length = len(info) + len(databytes)
                 parts += (pack_int(-length if b == last else length), info, databytes)
@@ -853,11 +938,12 @@ def write_documents(
     -20%, queries -13%, index 97 -> 87 MB). Whoosh's reader takes any block size.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
-    schema = make_schema(extra_pairs)
-    if normaliser is not None:
-        share_normaliser(schema, normaliser)
+    if normaliser is None:
+        normaliser = Normaliser(extra_pairs)
+    schema = make_schema(extra_pairs, normaliser.base_fold)
+    share_normaliser(schema, normaliser)
     ix = index.create_in(str(index_dir), schema, indexname=INDEX_NAME)
-    codec = W3Codec(blocklimit=block_postings)
+    codec = _Codec(blocklimit=block_postings)
     writer: _BulkWriter | None = None
     pending: list[dict[str, Any]] = []
     size = 0  # characters of the pending rows' text fields (>= their occurrences)
@@ -893,11 +979,19 @@ def write_documents(
 
 def index_pairs(index_dir: Path) -> tuple[tuple[str, str], ...]:
     """The extra folding pairs an existing index was written with."""
+    return index_normalisation(index_dir)[0]
+
+
+def index_normalisation(
+    index_dir: Path,
+) -> tuple[tuple[tuple[str, str], ...], dict[int, str] | None]:
+    """The extra folding pairs and the base fold table an existing index was written
+    with (no fold table: an index from before it was stored)."""
     ix = index.open_dir(str(index_dir), indexname=INDEX_NAME)
     try:
         analyzer = ix.schema["body"].analyzer
         assert isinstance(analyzer, _NgramAnalyzer)
-        return analyzer.extra_pairs
+        return analyzer.extra_pairs, analyzer.fold
     finally:
         ix.close()
 
@@ -913,7 +1007,7 @@ def update_documents(
     ix = index.open_dir(str(index_dir), indexname=INDEX_NAME)
     if normaliser is not None:
         share_normaliser(ix.schema, normaliser)
-    writer = ix.writer()
+    writer = ix.writer(codec=_Codec(blocklimit=1024))
     try:
         for slug in removed:
             writer.delete_by_term("slug", slug)
@@ -1741,10 +1835,11 @@ def _open(
     ix = storage.open_index(INDEX_NAME)
     schema = ix.schema
     analyzer = schema["body"].analyzer
-    pairs = analyzer.extra_pairs
-    normaliser = normalisers.get(pairs)
+    pairs, fold = analyzer.extra_pairs, analyzer.fold
+    kind = (pairs, None if fold is None else tuple(sorted(fold.items())))
+    normaliser = normalisers.get(kind)
     if normaliser is None:
-        normaliser = normalisers[pairs] = Normaliser(pairs)
+        normaliser = normalisers[kind] = Normaliser(pairs, fold=fold)
     share_normaliser(schema, normaliser)
     names: dict[str, dict[str, str]] = {}
     data = IndexData(unit_cache)

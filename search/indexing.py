@@ -6,7 +6,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ def _keywords(values: Iterable[str]) -> str:
 _SEPARATOR = "\ue002"
 #: Characters of text converted per OpenCC call (bounds the memory of the arrays).
 _BATCH_CHARS = 1_000_000
+#: Below this many characters, texts are compared one by one, without numpy.
+_FEW_CHARS = 200_000
 
 
 def variant_pairs(
@@ -34,6 +36,7 @@ def variant_pairs(
     variants: Iterable[str],
     phrases: Path | None,
     base: Normaliser,
+    converters: Mapping[str, Converter] | None = None,
 ) -> set[tuple[str, str]]:
     """Character pairs that the site's own conversions produce in context but the
     context-free fold does not join (借 -> 藉 in 凭借): folded too, so a reader's query
@@ -41,7 +44,9 @@ def variant_pairs(
 
     Each title, body and slogan is converted whole; where the conversion keeps its
     length, and normalisation keeps the length of both, each position whose
-    normalised characters differ gives the pair of the original characters there."""
+    normalised characters differ gives the pair of the original characters there.
+    ``converters``: the site's converters by variant, if the caller has them (else
+    they are made, ``make_converter(variant, phrases)``, ~40-80 ms each)."""
     texts = [
         text
         for doc in documents
@@ -49,7 +54,11 @@ def variant_pairs(
     ]
     pairs: set[tuple[str, str]] = set()
     for variant in variants:
-        converter = make_converter(variant, phrases)
+        converter = (converters or {}).get(variant) or make_converter(variant, phrases)
+        if sum(map(len, texts)) < _FEW_CHARS:  # an edit: not worth importing numpy
+            for text in texts:
+                pairs |= _pairs_of(text, converter.convert(text), base)
+            continue
         start = 0
         while start < len(texts):
             end, size = start, 0
@@ -154,10 +163,12 @@ def write_index(
     index_dir: Path,
     documents: Iterable[dict[str, Any]],
     meta: dict[str, Any],
+    converters: Mapping[str, Converter] | None = None,
 ) -> None:
     """Write the Whoosh index of ``documents`` to ``index_dir`` (created) and ``meta`` to
     ``index_dir/../meta.json``, in this one process (the generator runs it beside page
-    rendering; see ``docs/search.md``, Writing the index)."""
+    rendering; see ``docs/search.md``, Writing the index). ``converters``: as for
+    :func:`variant_pairs`."""
     from search.engine import write_documents
 
     index_dir = Path(index_dir)
@@ -166,7 +177,7 @@ def write_index(
     phrases = (index_dir.parent / phrases_name) if phrases_name else None
     variants = [v for v in meta.get("variants", []) if v != "zh-hans"]
     base = Normaliser()
-    pairs = variant_pairs(docs, variants, phrases, base)
+    pairs = variant_pairs(docs, variants, phrases, base, converters)
     release_memory()  # the converters
     normaliser = Normaliser(pairs, base=base)
     write_documents(index_dir, (document_row(d) for d in docs), pairs, normaliser)
@@ -183,6 +194,7 @@ def update_index(
     changed: set[str],
     removed: set[str],
     meta: dict[str, Any],
+    converters: Mapping[str, Converter] | None = None,
 ) -> bool:
     """Write ``index_dir`` as the index at ``previous_dir`` with the ``changed`` articles
     (slugs, taken from ``documents``) replaced and the ``removed`` ones deleted.
@@ -192,21 +204,24 @@ def update_index(
     disturbed. Returns False, writing nothing, where an update cannot give the same
     answers as a fresh index (no previous index, or the changed articles need folding
     pairs the previous index lacks); the caller then calls :func:`write_index`.
+    The normalisation is the previous index's (its fold table, stored with it, is
+    not rebuilt). ``converters``: as for :func:`variant_pairs`.
     """
-    from search.engine import INDEX_NAME, index_pairs, update_documents
+    from search.engine import INDEX_NAME, index_normalisation, update_documents
 
     if not any(previous_dir.glob(f"_{INDEX_NAME}_*.toc")):
         return False
     try:
-        old_pairs = set(index_pairs(previous_dir))
+        stored_pairs, fold = index_normalisation(previous_dir)
     except Exception:  # an unreadable previous index: write a fresh one
         return False
+    old_pairs = set(stored_pairs)
     changed_docs = [d for d in documents if d["slug"] in changed]
     phrases_name = meta.get("phrases")
     phrases = (index_dir.parent / phrases_name) if phrases_name else None
     variants = [v for v in meta.get("variants", []) if v != "zh-hans"]
-    base = Normaliser()
-    if not variant_pairs(changed_docs, variants, phrases, base) <= old_pairs:
+    base = Normaliser(fold=fold)
+    if not variant_pairs(changed_docs, variants, phrases, base, converters) <= old_pairs:
         return False
     index_dir.mkdir(parents=True)
     for path in sorted(previous_dir.iterdir()):
