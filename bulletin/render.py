@@ -363,7 +363,10 @@ class SiteRenderer:
         html = variant.html(template.render(**self.common(variant, spec.path), **spec.context))
         if BODY_SLOT in html:  # an article body, converted on its own (see BodyRef)
             html = _BODY_SLOT_RE.sub(
-                lambda m: self.bodies.converted(m.group(1), variant.key, variant.html), html
+                lambda m: self.bodies.converted(
+                    m.group(1), variant.key, lambda body: variant.html(body, remember=False)
+                ),
+                html,
             )
         return html.encode("utf-8")
 

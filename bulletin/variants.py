@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bulletin.markup import KEEP_CLOSE, KEEP_OPEN, strip_markers
@@ -29,6 +29,9 @@ class Variant:
     label: str  # 简体
     converter: Converter
     key: str = ""  # what its conversions depend on (the name and the site phrases)
+    # text pieces of page frames seen before and their conversion: navigation, labels
+    # and article summaries recur on many pages (one process's memory, never saved)
+    seen: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def text(self, value: str) -> str:
         """Plain text in this script (``-{ }-`` markers honoured and removed)."""
@@ -36,23 +39,28 @@ class Variant:
             return self.converter.convert(value)
         return self.html(value)
 
-    def html(self, markup: str) -> str:
+    def html(self, markup: str, remember: bool = True) -> str:
         """HTML or XML in this script: text nodes and reader-facing attributes converted;
         tags, URLs and protected runs kept.
 
         All text of the page goes to OpenCC in one call, the pieces joined by a
         private-use separator that no dictionary entry contains, so no phrase can match
-        across two pieces and a page costs one call instead of hundreds."""
+        across two pieces and a page costs one call instead of hundreds. Pieces are
+        converted independently, so one converted before (``remember``) is reused."""
         if isinstance(self.converter, Identity):
             return strip_markers(markup)
         parts = _TOKEN_RE.split(markup)
+        seen = self.seen if remember else {}
         texts: list[str] = []
         slots: list[int] = []
         for index, part in enumerate(parts):
             if index % 2 == 0:
                 if part and not part.isascii():
-                    slots.append(index)
-                    texts.append(part)
+                    if part in seen:
+                        parts[index] = seen[part]
+                    else:
+                        slots.append(index)
+                        texts.append(part)
             elif part.startswith(KEEP_OPEN):
                 parts[index] = part[1:-1]
             elif not part.startswith("<!--") and not part.isascii():
@@ -64,6 +72,8 @@ class Variant:
                 raise RuntimeError("OpenCC changed the text separator")
             for index, text in zip(slots, converted, strict=True):
                 if index % 2 == 0:
+                    if remember:
+                        seen[parts[index]] = text
                     parts[index] = text
                 else:  # a tag: take only its reader-facing attributes from the conversion
                     parts[index] = _merge_attributes(parts[index], text)

@@ -71,3 +71,13 @@ def test_a_body_converted_on_its_own_reads_as_within_its_page(variants) -> None:
             whole = variant.html(before + body + after)
             apart = variant.html(before + slot + after).replace(slot, variant.html(body))
             assert apart == whole
+
+
+def test_frame_pieces_are_converted_once_and_reused(variants) -> None:
+    hant = variants["zh-hant"]
+    page = '<nav aria-label="主导航">群众工作</nav><p>干部群众</p>'
+    first = hant.html(page)
+    assert hant.seen["干部群众"] == "幹部群眾"
+    assert hant.html(page) == first == '<nav aria-label="主導航">群眾工作</nav><p>幹部群眾</p>'
+    hant.html("<p>只转换一次的正文</p>", remember=False)
+    assert "只转换一次的正文" not in hant.seen
