@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import search.indexing
 from search.analysis import Normaliser, bigrams, iter_runs, literal_units
 from search.engine import BigramAnalyzer, UnigramAnalyzer
 from search.indexing import _convert_all, _differing_pairs, _pairs_of, variant_pairs
@@ -140,3 +141,35 @@ def test_variant_pairs_of_the_sample_content(normaliser: Normaliser) -> None:
     for text in texts:
         expected |= _pairs_of(text, converter.convert(text), normaliser)
     assert variant_pairs(docs, ["zh-hant"], None, normaliser) == expected
+
+
+def test_variant_pairs_take_the_documents_own_conversion(
+    normaliser: Normaliser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = all_documents()
+    expected = variant_pairs(docs, ["zh-hant"], None, normaliser)
+    converter = make_converter("zh-hant")
+    given = [
+        {
+            **d,
+            "converted": {
+                "zh-hant": {
+                    "title": converter.convert(d["title"]),
+                    "body": converter.convert(d["body"]),
+                    "slogans": [converter.convert(s) for s in d.get("slogans", [])],
+                }
+            },
+        }
+        for d in docs
+    ]
+
+    def no_converter(*args: object) -> None:
+        raise AssertionError("a converter was made")
+
+    monkeypatch.setattr(search.indexing, "make_converter", no_converter)
+    assert variant_pairs(given, ["zh-hant"], None, normaliser) == expected
+    # a document without its conversion (or with a partial one) is converted
+    monkeypatch.undo()
+    extra = {"slug": "x", "title": "凭借", "body": "凭借群众", "slogans": []}
+    partial = {**extra, "converted": {"zh-hant": {"title": "凭借", "body": "凭借群众"}}}
+    assert ("借", "藉") in variant_pairs([*given, partial], ["zh-hant"], None, normaliser)
