@@ -24,6 +24,7 @@ import io
 import os
 import pickle
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -34,11 +35,12 @@ import jinja2
 import jinja2.bccache
 
 from bulletin.model import Article, Issue
+from bulletin.sources import FileStamp, SourceTree
 
 if TYPE_CHECKING:
     from bulletin.markup import Rendered
 
-FORMAT = 2
+FORMAT = 3
 PACKAGES = ("jinja2", "markdown", "pyyaml", "opencc", "whoosh-reloaded", "nh3", "pypinyin")
 _ALLOWED = {
     ("bulletin.model", "Article"),
@@ -52,7 +54,6 @@ _ALLOWED = {
     ("builtins", "set"),
 }
 
-FileStamp = tuple[int, int, int]  # size, mtime_ns, inode
 BodySummary = tuple[str, tuple[str, ...]]  # first paragraph, broken links
 
 
@@ -128,6 +129,23 @@ class DataKeys:
         pickler.dispatch_table = self.dispatch_table  # type: ignore[assignment]
         pickler.dump(data)
         return hashlib.sha256(stream.getbuffer()).hexdigest()
+
+
+#: A file changed this shortly before the cache was written may have been changed again
+#: within the file system clock's resolution, keeping its stamp: it is read next time.
+SETTLED_NS = 2_000_000_000
+
+
+def _settled_sources(tree: SourceTree) -> dict[str, tuple[FileStamp, str]]:
+    """Stamp and digest of each content file that has not changed lately (git's "racy
+    clean" rule), for the next build's :func:`bulletin.sources.read_tree`."""
+    settled = time.time_ns() - SETTLED_NS
+    files = [*tree.articles, *tree.issues, *tree.pages, tree.site_config, tree.phrases]
+    return {
+        source.rel: (source.stamp, source.digest)
+        for source in files
+        if source is not None and source.stamp[1] < settled
+    }
 
 
 class _SafeUnpickler(pickle.Unpickler):
@@ -348,6 +366,7 @@ class BuildCache:
     index_state: str = ""  # digest of what every index entry depends on (phrases, meta)
     slugs: dict[str, str] = field(default_factory=dict)  # name -> pinyin slug
     templates: dict[str, bytes] = field(default_factory=dict)  # compiled templates
+    sources: dict[str, tuple[FileStamp, str]] = field(default_factory=dict)  # rel -> stamp, digest
     loaded: bool = False  # False: no usable cache was found (a full build)
 
     @classmethod
@@ -375,7 +394,15 @@ class BuildCache:
             or state.get("output") != str(output.absolute())
             or not all(
                 isinstance(state.get(k), dict)
-                for k in ("parsed", "bodies", "files", "documents", "slugs", "templates")
+                for k in (
+                    "parsed",
+                    "bodies",
+                    "files",
+                    "documents",
+                    "slugs",
+                    "templates",
+                    "sources",
+                )
             )
         ):
             return empty
@@ -389,6 +416,7 @@ class BuildCache:
             index_state=str(state.get("index_state", "")),
             slugs=state["slugs"],
             templates=state["templates"],
+            sources=state["sources"],
             loaded=True,
         )
 
@@ -424,6 +452,7 @@ class BuildCache:
         slugs: Mapping[str, str],
         templates: TemplateCode,
         variants: Iterable[str],
+        tree: SourceTree,
     ) -> None:
         """Record this build (after it was published into ``output``). Output files
         not in ``written`` kept their stamps from the last build."""
@@ -453,6 +482,7 @@ class BuildCache:
             "index_state": index_state,
             "slugs": dict(slugs),
             "templates": dict(templates.entries),
+            "sources": _settled_sources(tree),
         }
         temporary = path / f"cache.pickle.{os.getpid()}"
         with temporary.open("wb") as handle:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -95,8 +95,8 @@ def _article(source: SourceFile) -> tuple[Article | None, list[Problem]]:
         slug=PurePosixPath(source.rel).stem,
         path=source.display,
         rel=source.rel,
-        body=doc.body,
         body_line=doc.body_line,
+        links=has_links(doc.body),
         title_line=doc.front.key_lines.get("title", 0),
         slogans_line=doc.front.key_lines.get("slogans", 0),
         **values,
@@ -131,6 +131,34 @@ def _page(source: SourceFile) -> tuple[Page | None, list[Problem]]:
     return Page(stem, source.display, values["title"], doc.body, doc.body_line), []
 
 
+def has_links(markdown: str) -> bool:
+    """Whether a Markdown text may link to or embed another file (then its HTML depends
+    on where the files are); a cheap over-estimate."""
+    return "](" in markdown or "href=" in markdown or "src=" in markdown or "]:" in markdown
+
+
+class ArticleBodies(Mapping[str, str]):
+    """The Markdown body of each article (slug -> text), sliced from its file's bytes
+    when asked for: a build that kept an article's rendered body never reads it."""
+
+    def __init__(self, tree: SourceTree, articles: Iterable[Article]) -> None:
+        sources = {source.rel: source for source in tree.articles}
+        self.places = {a.slug: (sources[a.rel], a.body_line) for a in articles}
+
+    def __getitem__(self, slug: str) -> str:
+        source, line = self.places[slug]
+        return body_text(source, line)
+
+    def source(self, slug: str) -> SourceFile:
+        return self.places[slug][0]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.places)
+
+    def __len__(self) -> int:
+        return len(self.places)
+
+
 def _with(article: Article, name: str, value: str) -> Article:
     """``replace(article, name=value)`` without re-running the dataclass machinery (it
     is done for every article of every build)."""
@@ -163,9 +191,9 @@ def load_site(
     """Parse and validate all content. The Site holds what could be parsed; any problem
     of severity "error" means nothing may be published.
 
-    ``memo`` maps the digest of a content file (path and bytes) to its parse result (an
-    article's without its body, which is taken from the file's bytes again); it is read
-    and filled, so a build cache can skip parsing unchanged files."""
+    ``memo`` maps the digest of a content file (path and bytes) to its parse result; it
+    is read and filled, so a build cache can skip parsing unchanged files. (An article's
+    Markdown body stays with its file: see :class:`ArticleBodies`.)"""
     memo = {} if memo is None else memo
     config, problems = load_config(tree.site_config, content_display)
     phrases, phrase_problems = load_phrases(tree.phrases)
@@ -183,15 +211,9 @@ def load_site(
 
     articles: list[Article] = []
     for source in tree.articles:
-        key = source.digest
-        remembered = memo.get(key)
-        if remembered is None:
-            article, found = _article(source)
-            memo[key] = (replace(article, body="") if article else None, found)
-        else:
-            article, found = remembered
-            if article is not None:
-                article = _with(article, "body", body_text(source, article.body_line))
+        if source.digest not in memo:
+            memo[source.digest] = _article(source)
+        article, found = memo[source.digest]
         problems += found
         if article is not None:
             articles.append(article)

@@ -79,7 +79,7 @@ def _quoted(body: str, first_line: int) -> Iterator[tuple[int, str, bool]]:
                 yield first_line + offset, text, text != whole or len(parts) == 1
 
 
-def lint_slogans(articles: Iterable[Article]) -> list[Problem]:
+def lint_slogans(articles: Iterable[Article], bodies: Mapping[str, str]) -> list[Problem]:
     """Quoted slogans missing from front matter; front-matter slogans the body lacks."""
     articles = list(articles)
     declared: dict[str, list[str]] = defaultdict(list)  # slogan -> paths declaring it
@@ -90,7 +90,8 @@ def lint_slogans(articles: Iterable[Article]) -> list[Problem]:
     for article in articles:
         own = {_norm(s) for s in article.slogans}
         reported: set[str] = set()
-        for line, text, single in _quoted(article.body, article.body_line):
+        body = bodies[article.slug]
+        for line, text, single in _quoted(body, article.body_line):
             if text in reported or text in own or any(text in slogan for slogan in own):
                 continue
             others = [path for path in declared.get(text, ()) if path != article.path]
@@ -110,7 +111,7 @@ def lint_slogans(articles: Iterable[Article]) -> list[Problem]:
                     "warning",
                 )
             )
-        body = _norm(article.body.replace("*", "").replace("-{", "").replace("}-", ""))
+        body = _norm(body.replace("*", "").replace("-{", "").replace("}-", ""))
         for slogan in dict.fromkeys(article.slogans):
             if _norm(slogan) not in body:
                 problems.append(
@@ -392,10 +393,10 @@ class _Text:
     text: str
 
 
-def _texts(site: Site) -> Iterator[_Text]:
+def _texts(site: Site, bodies: Mapping[str, str]) -> Iterator[_Text]:
     for article in site.articles:
         yield _Text(article.path, article.title_line, article.title)
-        yield _Text(article.path, article.body_line, article.body)
+        yield _Text(article.path, article.body_line, bodies[article.slug])
     for issue in site.issues:
         yield _Text(issue.path, issue.note_line, issue.note)
     for page in site.pages:
@@ -409,10 +410,12 @@ def _context(line: str, index: int, width: int = 4) -> str:
     return f"{head}{line[start:end].strip()}{tail}"
 
 
-def lint_ambiguous(site: Site, finder: AmbiguityFinder, phrases_path: str) -> list[Problem]:
+def lint_ambiguous(
+    site: Site, bodies: Mapping[str, str], finder: AmbiguityFinder, phrases_path: str
+) -> list[Problem]:
     """One warning per file and character: its first place, OpenCC's pick, other lines."""
     found: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-    for item in _texts(site):
+    for item in _texts(site, bodies):
         for offset, line in enumerate(_masked(item.text).split("\n")):
             for hit in finder.find(line):
                 found[(item.path, hit.char)].append(
@@ -445,10 +448,16 @@ def lint_ambiguous(site: Site, finder: AmbiguityFinder, phrases_path: str) -> li
 # --- all --------------------------------------------------------------------------------
 
 
-def lint(site: Site, content: Path, finder: AmbiguityFinder | None = None) -> list[Problem]:
-    """Every lint warning for a site that has no errors. ``finder`` is made here when not
-    given (it loads OpenCC's dictionaries: make it once when linting repeatedly)."""
-    problems = lint_slogans(site.articles) + lint_titles(site.articles)
+def lint(
+    site: Site,
+    content: Path,
+    bodies: Mapping[str, str],
+    finder: AmbiguityFinder | None = None,
+) -> list[Problem]:
+    """Every lint warning for a site that has no errors (``bodies``: each article's
+    Markdown by slug). ``finder`` is made here when not given (it loads OpenCC's
+    dictionaries: make it once when linting repeatedly)."""
+    problems = lint_slogans(site.articles, bodies) + lint_titles(site.articles)
     phrases_path = str(content / "phrases.txt")
     if finder is None:
         try:
@@ -463,5 +472,5 @@ def lint(site: Site, content: Path, finder: AmbiguityFinder | None = None) -> li
                 )
             )
     if finder is not None:
-        problems += lint_ambiguous(site, finder, phrases_path)
+        problems += lint_ambiguous(site, bodies, finder, phrases_path)
     return problems

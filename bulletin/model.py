@@ -16,8 +16,9 @@ class Article:
     theme: str
     slogans: tuple[str, ...]
     date: dt.date
-    body: str  # Markdown
-    body_line: int
+    body_line: int  # file line where the Markdown body starts (the body itself stays
+    # with the file: see bulletin.content.ArticleBodies)
+    links: bool = False  # the body links or embeds something (its HTML depends on paths)
     city: str = ""
     province: str = ""
     source: str = ""

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,7 +45,7 @@ from bulletin.cache import (
     tree_digest,
 )
 from bulletin.config import normalise_base_url
-from bulletin.content import load_site
+from bulletin.content import ArticleBodies, has_links, load_site
 from bulletin.markup import LinkMap, MarkdownRenderer
 from bulletin.model import Site
 from bulletin.output import (
@@ -116,7 +116,7 @@ def check(
     """Read and validate everything, render Markdown to find broken links, and (``lint``)
     add the editor warnings of bulletin.lint; write nothing. ``cache`` supplies results
     of an earlier build for unchanged files."""
-    tree = read_tree(content)
+    tree = read_tree(content, cache.sources if cache else None)
     parsed = dict(cache.parsed) if cache else {}
     site, problems = load_site(tree, str(content), parsed)
     if base_url is not None:
@@ -128,12 +128,13 @@ def check(
     if not any(p.severity == "error" for p in problems):
         store = cache.body_store() if cache else BodyStore(None, {})
         slug = slug or Slugger()
-        bodies = render_bodies(site, tree, make_markdown(site, tree, slug), store, jobs, slug)
-        problems += link_problems(site, bodies)
+        texts = ArticleBodies(tree, site.articles)
+        bodies = render_bodies(site, texts, make_markdown(site, tree, slug), store, jobs, slug)
+        problems += link_problems(site, bodies, texts)
         if lint:
             from bulletin.lint import lint as lint_site  # the build does not lint
 
-            problems += lint_site(site, content)
+            problems += lint_site(site, content, texts)
     return Checked(tree, site, bodies, tuple(sorted(problems)), parsed)
 
 
@@ -149,13 +150,9 @@ def _links_key(markdown: MarkdownRenderer) -> str:
     return digest(repr(sorted(markdown.links.targets.items())), repr(sorted(markdown.static_files)))
 
 
-def _has_links(text: str) -> bool:
-    return "](" in text or "href=" in text or "src=" in text or "]:" in text
-
-
 def render_bodies(
     site: Site,
-    tree: SourceTree,
+    texts: ArticleBodies,
     markdown: MarkdownRenderer,
     store: BodyStore,
     jobs: int,
@@ -166,16 +163,15 @@ def render_bodies(
     A body's key is its file's digest (and, if it has links, where the files are).
     Heading ids made in workers are added to ``slug``, to be remembered."""
     links_key = _links_key(markdown)
-    sources = {source.rel: source.digest for source in tree.articles}
     keys = {
-        a.slug: digest(sources[a.rel], links_key if _has_links(a.body) else "")
+        a.slug: digest(texts.source(a.slug).digest, links_key if a.links else "")
         for a in site.articles
     }
     for a in site.articles:
-        store.source(keys[a.slug], lambda a=a: markdown.render(a.body, a.rel, "../../"))
+        store.source(keys[a.slug], lambda a=a: markdown.render(texts[a.slug], a.rel, "../../"))
     missing = list({keys[a.slug]: a for a in site.articles if keys[a.slug] not in store}.values())
     rendered = parallel_map(
-        lambda a: (markdown.render(a.body, a.rel, "../../"), slug.take_added()),
+        lambda a: (markdown.render(texts[a.slug], a.rel, "../../"), slug.take_added()),
         missing,
         jobs,
         chunk_size=16,
@@ -197,7 +193,7 @@ class RememberedMarkdown:
         self.used: set[str] = set()
 
     def __call__(self, text: str, rel: str, root: str) -> str:
-        key = digest("text", rel, root, text, self.links_key if _has_links(text) else "")
+        key = digest("text", rel, root, text, self.links_key if has_links(text) else "")
         self.store.source(key, lambda: self.markdown.render(text, rel, root))
         if key not in self.store:
             self.store.add(key, self.markdown.render(text, rel, root))
@@ -205,14 +201,14 @@ class RememberedMarkdown:
         return self.store.get(key).html
 
 
-def link_problems(site: Site, bodies: Bodies) -> list[Problem]:
+def link_problems(site: Site, bodies: Bodies, texts: Mapping[str, str]) -> list[Problem]:
     """Links and images that lead nowhere, as warnings at their lines."""
     problems: list[Problem] = []
     for article in site.articles:
         seen: Counter[str] = Counter()
         for url in bodies.broken_links(article.slug):
             seen[url] += 1
-            line = _line_of(article.body, url, article.body_line, seen[url])
+            line = _line_of(texts[article.slug], url, article.body_line, seen[url])
             problems.append(Problem(article.path, line, f"link leads nowhere: {url}", "warning"))
     return problems
 
@@ -356,8 +352,8 @@ def _build(
         write_index(index_dir, search_documents(site, bodies, variants, issues_by_slug), meta)
 
     index: Background | None = None
+    _remove_stale_scratch(output)
     if not index_unchanged:
-        shutil.rmtree(index_work, ignore_errors=True)
         index_work.mkdir(parents=True)
         (index_work / "phrases.txt").write_bytes(phrases)  # the writer reads it there
         index = Background(write_search_index, fork=jobs > 1 and len(site.articles) >= 200)
@@ -474,6 +470,7 @@ def _build(
                 slugger.slugs,
                 template_code,
                 [variant.key for variant in variants.values()],
+                tree,
             )
             timings.lap("save cache")
     finally:
@@ -488,6 +485,24 @@ def _build(
         warnings=tuple(p for p in checked.problems if p.severity == "warning"),
         rendered=len(work),
     )
+
+
+def _remove_stale_scratch(output: Path) -> None:
+    """Index scratch folders left by builds that were killed (their process is gone)."""
+    for folder in output.parent.glob(f".{output.name}.index-*"):
+        pid = folder.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _is_template(name: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,17 +21,30 @@ from bulletin.problems import Problem
 CONTENT_FOLDERS = ("articles", "issues", "pages")
 
 
+FileStamp = tuple[int, int, int]  # size, mtime_ns, inode
+
+
 @dataclass(frozen=True)
 class SourceFile:
-    """A file of the content folder, as bytes."""
+    """A file of the content folder. Its bytes are read when first asked for: a build
+    that knows the file's digest from an earlier build (``known``, for an unchanged
+    stamp) may never need them."""
 
     rel: str  # POSIX path relative to the content folder, e.g. "articles/2016/x.md"
     display: str  # the path as shown to the editor, e.g. "content/articles/2016/x.md"
-    data: bytes
+    stamp: FileStamp  # when the tree was read
+    known: str = ""  # the digest, from a build that read the file with this stamp
+
+    @cached_property
+    def data(self) -> bytes:
+        with open(self.display, "rb") as handle:
+            return handle.read()
 
     @cached_property
     def digest(self) -> str:
         """Of the path as shown and the bytes: what a parse result depends on."""
+        if self.known:
+            return self.known
         hasher = hashlib.sha256(self.display.encode("utf-8"))
         hasher.update(b"\0")
         hasher.update(self.data)
@@ -77,14 +90,24 @@ def _walk(folder: Path) -> Iterator[str]:
                 yield prefix + name
 
 
-def _read(root: Path, rel: str) -> SourceFile:
-    display = _display(root, rel)
-    with open(display, "rb") as handle:
-        return SourceFile(rel=rel, display=display, data=handle.read())
+def read_tree(root: Path, known: Mapping[str, tuple[FileStamp, str]] | None = None) -> SourceTree:
+    """List every content file under ``root`` (missing optional parts are empty).
 
+    ``known`` maps a file to its stamp and digest when an earlier build read it; a file
+    whose stamp is unchanged keeps that digest and is read only if its bytes are needed.
+    (A stamp can miss a change made within the clock's resolution of the earlier read:
+    the build cache leaves out files changed shortly before it was written, as git does.)
+    """
+    known = known or {}
 
-def read_tree(root: Path) -> SourceTree:
-    """Read every content file under ``root``. Missing optional parts are empty."""
+    def _read(root: Path, rel: str) -> SourceFile:
+        display = _display(root, rel)
+        stat = os.stat(display)
+        stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        remembered = known.get(rel)
+        digest = remembered[1] if remembered and tuple(remembered[0]) == stamp else ""
+        return SourceFile(rel=rel, display=display, stamp=stamp, known=digest)
+
     config_path = root / "site.yaml"
     phrases_path = root / "phrases.txt"
     folders: dict[str, list[SourceFile]] = {name: [] for name in CONTENT_FOLDERS}

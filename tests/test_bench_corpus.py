@@ -10,6 +10,8 @@ from types import ModuleType
 import pytest
 
 from bulletin import pipeline
+from bulletin.content import ArticleBodies
+from bulletin.sources import read_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 30
@@ -61,7 +63,8 @@ def test_project_layout_passes_check_with_no_errors(written: tuple[Path, Path]) 
     assert len(checked.site.issues) == -(-N // corpus.ARTICLES_PER_ISSUE)
     assert (content / "site.yaml").read_bytes() == (ROOT / "content" / "site.yaml").read_bytes()
     assert (content / "pages" / "about.md").is_file()
-    sizes = [len(a.body) for a in checked.site.articles]
+    texts = ArticleBodies(read_tree(content), checked.site.articles)
+    sizes = [len(texts[a.slug]) for a in checked.site.articles]
     assert 2000 < sum(sizes) / len(sizes) < 4000  # ~3,000 characters each
 
 
