@@ -209,3 +209,177 @@ def test_a_template_edit_renders_pages_again_but_keeps_the_index(
     clean = tmp_path / "clean"
     pipeline.build(content, clean, templates=templates, use_cache=False)
     assert_same_site(site, clean)
+
+
+def _clean_build_equals(content: Path, site: Path, tmp_path: Path, **options) -> None:
+    clean = tmp_path / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    pipeline.build(content, clean, use_cache=False, **options)
+    assert_same_site(site, clean)
+
+
+def test_an_issue_title_and_note_edit_reach_every_page_that_shows_them(
+    content: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    issue = content / "issues" / "2017-01.md"
+    _edit(issue, "title: 2017年第1期", "title: 2017年第一期")
+    _edit(issue, "编者按：本期介绍群众工作。", "编者按：本期介绍审签工作。")
+    pipeline.build(content, site)
+    assert "2017年第一期" in (site / "zh-hans/articles/shequ-1/index.html").read_text("utf-8")
+    assert "審簽工作" in (site / "zh-hant/index.html").read_text("utf-8")
+    assert "審簽工作" in (site / "zh-hant/issues/2017-01/index.html").read_text("utf-8")
+    _clean_build_equals(content, site, tmp_path)
+    clean = tmp_path / "clean"
+    for query in ("第一期", "2017年第一期", "社区"):
+        assert _answers(site, query) == _answers(clean, query), query
+
+
+def test_a_date_edit_moves_an_article_between_months_and_neighbours(
+    content: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    _edit(content / "articles" / "shequ-3.md", "date: 2017-03-10", "date: 2017-05-20")
+    pipeline.build(content, site)
+    assert not (site / "zh-hans/archive/2017/03").exists()
+    _clean_build_equals(content, site, tmp_path)
+
+
+def test_a_renamed_link_target_and_a_new_static_file_render_linking_bodies_again(
+    content: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    # the target renamed: the body linking to it now leads nowhere, then is fixed
+    (content / "articles" / "shequ-1.md").rename(content / "articles" / "shequ-one.md")
+    _edit(content / "issues" / "2017-01.md", "shequ-1,", "shequ-one,")
+    result = pipeline.build(content, site)
+    assert any("shequ-1.md" in w.message for w in result.warnings)
+    _clean_build_equals(content, site, tmp_path)
+    _edit(content / "articles" / "shenqian.md", "(shequ-1.md)", "(shequ-one.md)")
+    pipeline.build(content, site)
+    page = (site / "zh-hans/articles/shenqian/index.html").read_text("utf-8")
+    assert 'href="../../articles/shequ-one/"' in page
+    _clean_build_equals(content, site, tmp_path)
+
+    # a broken image becomes good when the static file appears (and broken again)
+    _edit(content / "articles" / "shequ-2.md", "第2篇。", "第2篇。![图](/static/images/new.svg)")
+    result = pipeline.build(content, site)
+    assert any("new.svg" in w.message for w in result.warnings)
+    new = content / "static" / "images" / "new.svg"
+    shutil.copy(content / "static" / "images" / "map.svg", new)
+    result = pipeline.build(content, site)
+    assert not any("new.svg" in w.message for w in result.warnings)
+    _clean_build_equals(content, site, tmp_path)
+    new.unlink()
+    pipeline.build(content, site)
+    assert not (site / "static/images/new.svg").exists()
+    _clean_build_equals(content, site, tmp_path)
+
+
+def test_per_page_and_variant_edits_equal_a_clean_build(content: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    config = content / "site.yaml"
+    pipeline.build(content, site)
+    _edit(config, "per_page: 2", "per_page: 3")
+    pipeline.build(content, site)
+    _clean_build_equals(content, site, tmp_path)
+    _edit(config, "variants: [zh-hans, zh-hant, zh-hk]", "variants: [zh-hans, zh-hant]")
+    pipeline.build(content, site)
+    assert not (site / "zh-hk").exists()
+    _clean_build_equals(content, site, tmp_path)
+    _edit(config, "variants: [zh-hans, zh-hant]", "variants: [zh-hant, zh-hans, zh-hk]")
+    pipeline.build(content, site)
+    _clean_build_equals(content, site, tmp_path)
+
+
+def test_a_draft_and_back_and_two_successive_edits(content: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    article = content / "articles" / "shequ-4.md"
+    pipeline.build(content, site)
+    _edit(article, "date:", "draft: true\ndate:")
+    pipeline.build(content, site)
+    assert not (site / "zh-hans/articles/shequ-4").exists()
+    _clean_build_equals(content, site, tmp_path)
+    _edit(article, "draft: true\ndate:", "date:")
+    _edit(article, "第4篇。", "第四篇。")
+    pipeline.build(content, site)
+    _edit(article, "第四篇。", "第4篇。")  # back to a body built before
+    pipeline.build(content, site)
+    _clean_build_equals(content, site, tmp_path)
+
+
+def test_headings_seen_before_get_the_same_ids(content: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    _edit(
+        content / "articles" / "shequ-2.md",
+        "第2篇。",
+        "第2篇。\n\n## 主要做法\n\n一。\n\n## 主要做法\n",
+    )
+    pipeline.build(content, site)
+    # the same heading in another article, and a heading that is a county with a set slug
+    _edit(content / "articles" / "shequ-3.md", "第3篇。", "第3篇。\n\n## 主要做法\n\n## 某市某区\n")
+    pipeline.build(content, site)
+    page = (site / "zh-hans/articles/shequ-3/index.html").read_text("utf-8")
+    assert 'id="zhu-yao-zuo-fa"' in page
+    _clean_build_equals(content, site, tmp_path)
+
+
+@pytest.mark.parametrize("newline", [b"\r\n", b"\r"])
+def test_a_bom_and_other_line_ends_re_slice_the_same_body(
+    content: Path, tmp_path: Path, newline: bytes
+) -> None:
+    site = tmp_path / "site"
+    article = content / "articles" / "shequ-3.md"
+    pipeline.build(content, site)
+    data = article.read_bytes().replace(b"\n", newline) + newline.join(
+        [b"", "第二段。".encode(), b"", "第三段".encode()]
+    )
+    article.write_bytes(b"\xef\xbb\xbf" + data)
+    pipeline.build(content, site)
+    # a title edit: the parse result is new, then kept; the body is sliced from the bytes
+    article.write_bytes(article.read_bytes().replace("第3篇\r".encode(), "第叁篇\r".encode()))
+    pipeline.build(content, site)
+    _edit(content / "articles" / "shequ-2.md", "第2篇。", "第二篇。")  # shequ-3 parsed from cache
+    pipeline.build(content, site)
+    assert "第三段" in (site / "zh-hans/articles/shequ-3/index.html").read_text("utf-8")
+    _clean_build_equals(content, site, tmp_path)
+
+
+def _damage(path: Path, how: str) -> None:
+    data = path.read_bytes()
+    if how == "deleted":
+        path.unlink()
+    elif how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "empty":
+        path.write_bytes(b"")
+    elif how == "garbage":
+        path.write_bytes(b"\x80\x05h\x07.")
+    elif how == "a list":
+        path.write_bytes(pickle.dumps([1, 2]))
+    elif how == "two strings":
+        path.write_bytes(pickle.dumps(("<p>forged</p>", {})))
+    elif how == "bad conversions":
+        path.write_bytes(pickle.dumps(("x", frozenset({1}))))
+
+
+@pytest.mark.parametrize(
+    "how", ["deleted", "truncated", "empty", "garbage", "a list", "two strings", "bad conversions"]
+)
+def test_damaged_body_files_are_rendered_again(content: Path, tmp_path: Path, how: str) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    bodies = sorted(p for p in (cache_path(site) / "bodies").rglob("*") if p.is_file())
+    assert len(bodies) >= 7  # the articles' bodies, the page and the issue note
+    for body in bodies:
+        _damage(body, how)
+    _edit(content / "site.yaml", "title: 社区工作简报", "title: 社区工作通讯")  # every page
+    pipeline.build(content, site)
+    _clean_build_equals(content, site, tmp_path)
+    pipeline.build(content, site)  # the bodies written again are good
+    assert (site / "zh-hant/articles/shenqian/index.html").read_text("utf-8").count("審簽") >= 1
+    _clean_build_equals(content, site, tmp_path)
