@@ -115,6 +115,40 @@ class DataKeys:
             BodyRef: lambda ref: (str, (ref.key,)),
         }
 
+    def _flat(self, data: Any) -> str | None:
+        """A key text for a tuple of plain values and a flat dict of them (an article
+        page's data), made without pickling; None for anything else."""
+        if type(data) is not tuple:
+            return None
+        tokens = []
+        for item in data:
+            if type(item) is dict:
+                tokens.append("{")
+                for name, value in item.items():
+                    token = self._token(value)
+                    if token is None:
+                        return None
+                    tokens += [repr(name), token]
+                tokens.append("}")
+            else:
+                token = self._token(item)
+                if token is None:
+                    return None
+                tokens.append(token)
+        return "\0".join(tokens)
+
+    def _token(self, value: Any) -> str | None:
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None:
+            return f"{kind.__name__}:{value!r}"
+        if kind is Article:
+            return f"article:{self.article_digests[id(value)]}"
+        if kind is BodyRef:
+            return f"body:{value.key}"
+        if kind is Issue:
+            return f"issue:{self._issue_digest(value)}"
+        return None
+
     def _issue_digest(self, issue: Issue) -> str:
         found = self.issue_digests.get(id(issue))
         if found is None:
@@ -124,6 +158,9 @@ class DataKeys:
         return found
 
     def __call__(self, data: Any) -> str:
+        flat = self._flat(data)
+        if flat is not None:
+            return hashlib.sha256(flat.encode("utf-8")).hexdigest()
         stream = io.BytesIO()
         pickler = pickle.Pickler(stream, protocol=5)
         pickler.dispatch_table = self.dispatch_table  # type: ignore[assignment]
