@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import pickle
+import sys
+import zlib
 from array import array
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from whoosh import fields, index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.system import pack_uint
 
+import search.engine as engine
 from search.analysis import (
     Normaliser,
     gram_positions,
@@ -248,3 +251,18 @@ def test_block_pickles_at_the_edges() -> None:
                     assert blocks.max_weight[b] == max(freqs) * 3.0
                     postings += zip(ids, freqs, values, strict=True)
         assert got == expected
+
+
+def test_blocks_without_isal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where isal is not installed, the blocks and stored fields are zlib's (level 3)."""
+    monkeypatch.setitem(sys.modules, "isal", None)
+    engine._compressor.cache_clear()
+    try:
+        assert engine._compressor() == (zlib.compress, 3)
+        normaliser = Normaliser()
+        rows = [document_row(d) for d in _documents()[:60]]
+        _reference(tmp_path / "ref", rows, normaliser, 1024)
+        write_documents(tmp_path / "fast", rows, (), normaliser)
+        assert _dump(tmp_path / "fast") == _dump(tmp_path / "ref")
+    finally:
+        engine._compressor.cache_clear()
