@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import marshal
 import os
 import pickle
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -35,12 +37,13 @@ import jinja2
 import jinja2.bccache
 
 from bulletin.model import Article, Issue
+from bulletin.output import has_twin
 from bulletin.sources import FileStamp, SourceTree
 
 if TYPE_CHECKING:
     from bulletin.markup import Rendered
 
-FORMAT = 3
+FORMAT = 4
 PACKAGES = ("jinja2", "markdown", "pyyaml", "opencc", "whoosh-reloaded", "nh3", "pypinyin")
 _ALLOWED = {
     ("bulletin.model", "Article"),
@@ -55,6 +58,16 @@ _ALLOWED = {
 }
 
 BodySummary = tuple[str, tuple[str, ...]]  # first paragraph, broken links
+# an output file's key, its stamp and its .gz twin's stamp (None: it has none)
+FileEntry = tuple[str, FileStamp, FileStamp | None]
+
+
+def _stamp(path: str) -> FileStamp | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
 def cache_path(output: Path) -> Path:
@@ -179,7 +192,7 @@ def _settled_sources(tree: SourceTree) -> dict[str, tuple[FileStamp, str]]:
     settled = time.time_ns() - SETTLED_NS
     files = [*tree.articles, *tree.issues, *tree.pages, tree.site_config, tree.phrases]
     return {
-        source.rel: (source.stamp, source.digest)
+        source.display: (source.stamp, source.digest)
         for source in files
         if source is not None and source.stamp[1] < settled
     }
@@ -237,9 +250,13 @@ class BodyStore:
             try:
                 assert self.folder is not None
                 with self._path(key).open("rb") as handle:
-                    rendered, conversions = _SafeUnpickler(handle).load()
-                if type(rendered).__name__ != "Rendered" or not all(
-                    isinstance(k, str) and isinstance(v, str) for k, v in conversions.items()
+                    stored_key, rendered, conversions = _SafeUnpickler(handle).load()
+                if (
+                    stored_key != key
+                    or type(rendered).__name__ != "Rendered"
+                    or not all(
+                        isinstance(k, str) and isinstance(v, str) for k, v in conversions.items()
+                    )
                 ):
                     raise pickle.UnpicklingError(f"{key}: not a rendered body")
                 self.conversions.setdefault(key, {}).update(conversions)
@@ -306,7 +323,9 @@ class BodyStore:
                 v: html for v, html in self.conversions.get(key, {}).items() if v in current
             }
             temporary = path.with_name(f".{key}.{os.getpid()}")
-            temporary.write_bytes(pickle.dumps((self.get(key), conversions), protocol=5))
+            temporary.write_bytes(pickle.dumps((key, self.get(key), conversions), protocol=5))
+            if path.is_dir():  # not ours: a body file is never a folder
+                shutil.rmtree(path)
             os.replace(temporary, path)
         if folder.is_dir():
             for sub in os.scandir(folder):
@@ -314,7 +333,10 @@ class BodyStore:
                     continue
                 for entry in os.scandir(sub.path):
                     if entry.name not in keep:
-                        os.unlink(entry.path)
+                        if entry.is_dir(follow_symlinks=False):
+                            shutil.rmtree(entry.path)
+                        else:
+                            os.unlink(entry.path)
         return {key: self.known[key] for key in keep if key in self.known}
 
 
@@ -347,24 +369,36 @@ class BodyRef:
 
 class TemplateCode(jinja2.BytecodeCache):
     """Compiled templates, kept in the cache state: compiling the templates costs more
-    than rendering the pages an edit touches. Jinja checks each entry against the
-    template's source checksum and its own version; an entry it cannot read is
-    compiled again."""
+    than rendering the pages an edit touches. An entry is the template source's
+    checksum, the digest of the marshalled code and the code; it is used only when both
+    match (a damaged entry is compiled again, and nothing in it is unpickled: Jinja's
+    own format pickles the checksum). Python's and Jinja's versions are part of the
+    cache's fingerprint."""
 
-    def __init__(self, known: Mapping[str, bytes]) -> None:
-        self.entries: dict[str, bytes] = dict(known)
+    def __init__(self, known: Mapping[str, Any]) -> None:
+        self.entries: dict[str, tuple[str, str, bytes]] = {
+            key: entry
+            for key, entry in known.items()
+            if isinstance(entry, tuple)
+            and len(entry) == 3
+            and all(isinstance(part, t) for part, t in zip(entry, (str, str, bytes), strict=True))
+        }
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = self.entries.get(bucket.key)
-        if data is None:
+        entry = self.entries.get(bucket.key)
+        if entry is None:
+            return
+        checksum, code_digest, code = entry
+        if checksum != bucket.checksum or hashlib.sha256(code).hexdigest() != code_digest:
             return
         try:
-            bucket.bytecode_from_string(data)
+            bucket.code = marshal.loads(code)
         except (EOFError, ValueError, TypeError):
             bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.entries[bucket.key] = bucket.bytecode_to_string()
+        code = marshal.dumps(bucket.code)
+        self.entries[bucket.key] = (bucket.checksum, hashlib.sha256(code).hexdigest(), code)
 
 
 @dataclass(frozen=True)
@@ -398,12 +432,13 @@ class BuildCache:
     folder: Path | None = None  # output.cache/, when loaded from there
     parsed: dict[str, Any] = field(default_factory=dict)  # source digest -> parse result
     bodies: dict[str, BodySummary] = field(default_factory=dict)  # body key -> summary
-    files: dict[str, tuple[str, FileStamp]] = field(default_factory=dict)  # rel -> key, stamp
+    files: dict[str, FileEntry] = field(default_factory=dict)  # rel -> key, stamps
     documents: dict[str, str] = field(default_factory=dict)  # slug -> digest of search doc
     index_state: str = ""  # digest of what every index entry depends on (phrases, meta)
     slugs: dict[str, str] = field(default_factory=dict)  # name -> pinyin slug
     templates: dict[str, bytes] = field(default_factory=dict)  # compiled templates
-    sources: dict[str, tuple[FileStamp, str]] = field(default_factory=dict)  # rel -> stamp, digest
+    # content file as displayed -> stamp, digest
+    sources: dict[str, tuple[FileStamp, str]] = field(default_factory=dict)
     loaded: bool = False  # False: no usable cache was found (a full build)
 
     @classmethod
@@ -441,7 +476,7 @@ class BuildCache:
                     "sources",
                 )
             )
-        ):
+        ) or not all(type(v) is tuple and len(v) == 3 for v in state["files"].values()):
             return empty
         return cls(
             fingerprint=fingerprint,
@@ -462,16 +497,15 @@ class BuildCache:
 
     def reusable(self, rel: str, key: str, output: str) -> str | None:
         """The previous output file for ``rel`` (below the folder ``output``) if its
-        key matches and it is untouched since it was written."""
+        key matches and it (and its .gz twin, if it has one) is untouched since it was
+        written."""
         entry = self.files.get(rel)
         if entry is None or entry[0] != key:
             return None
         path = f"{output}/{rel}"
-        try:
-            stat = os.stat(path)
-        except OSError:
+        if _stamp(path) != entry[1] or entry[1] is None:
             return None
-        if (stat.st_size, stat.st_mtime_ns, stat.st_ino) != tuple(entry[1]):
+        if entry[2] is not None and _stamp(f"{path}.gz") != entry[2]:
             return None
         return path
 
@@ -494,18 +528,18 @@ class BuildCache:
         """Record this build (after it was published into ``output``). Output files
         not in ``written`` kept their stamps from the last build."""
         written = set(written)
-        files: dict[str, tuple[str, FileStamp]] = {}
+        files: dict[str, FileEntry] = {}
         root = str(output)
         for rel, key in file_keys.items():
             entry = self.files.get(rel) if self.loaded and rel not in written else None
             if entry is not None:
-                files[rel] = (key, entry[1])
+                files[rel] = (key, entry[1], entry[2])
                 continue
-            try:
-                stat = os.stat(f"{root}/{rel}")
-            except OSError:
-                continue
-            files[rel] = (key, (stat.st_size, stat.st_mtime_ns, stat.st_ino))
+            written_file = f"{root}/{rel}"
+            stamp = _stamp(written_file)
+            if stamp is not None:
+                twin = _stamp(f"{written_file}.gz") if has_twin(rel) else None
+                files[rel] = (key, stamp, twin)
         path.mkdir(parents=True, exist_ok=True)
         summaries = bodies.save(path / "bodies", body_keys, variants)
         state = {

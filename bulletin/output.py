@@ -4,7 +4,7 @@ A failed build leaves the previous output untouched. On Linux the swap is one
 ``renameat2(RENAME_EXCHANGE)``, so readers (nginx, the search service) never see a
 missing folder; elsewhere two renames. The previous tree is kept beside the output as
 ``NAME.previous`` until the next build, so a search service still reading the old index
-can finish its requests; then it is renamed to a hidden ``.NAME.trash-PID`` and
+can finish its requests; then it is renamed to a hidden ``.NAME.trash-PID-N`` and
 deleted in the background.
 """
 
@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -49,6 +50,11 @@ def _exchange(a: Path, b: Path) -> bool:
 #: ones. Pages do not: compressing thousands of them cost more than rendering them, and
 #: nginx's ``gzip on`` compresses a page as it is sent (docs/hosting.md).
 COMPRESSIBLE = frozenset({".xml", ".css", ".js", ".svg", ".txt", ".json"})
+
+
+def has_twin(rel: str) -> bool:
+    """Whether the output file ``rel`` gets a .gz twin."""
+    return os.path.splitext(rel)[1] in COMPRESSIBLE
 
 
 def gzip_bytes(data: bytes) -> bytes:
@@ -126,7 +132,9 @@ def _fill_staging(output: Path, fill: Callable[[Path], None]) -> tuple[Path, Pat
     if staging.exists():
         shutil.rmtree(staging)
     if previous.exists():
-        os.rename(previous, output.with_name(f".{output.name}.trash-{os.getpid()}"))
+        # unique: the last build's trash may still be being deleted
+        trash = f".{output.name}.trash-{os.getpid()}-{time.monotonic_ns()}"
+        os.rename(previous, output.with_name(trash))
     remove_in_background(sorted(output.parent.glob(f".{output.name}.trash-*")))
     staging.mkdir()
     try:

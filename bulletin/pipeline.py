@@ -50,6 +50,8 @@ from bulletin.markup import LinkMap, MarkdownRenderer
 from bulletin.model import Site
 from bulletin.output import (
     copy_files,
+    gzip_bytes,
+    has_twin,
     link_file,
     link_folder,
     publish,
@@ -382,7 +384,9 @@ def _build(
             id(spec): data_key((shared, spec.template, spec.path, spec.context))
             for spec in renderer.page_specs()
         }
-        keys = {job.rel: f"{spec_keys[id(job.spec)]}:{job.variant}" for job in page_jobs}
+        keys = {
+            job.rel: f"{spec_keys[id(job.spec)]}:{variants[job.variant].key}" for job in page_jobs
+        }
         extras = list(renderer.extra_files())
         keys.update({e.rel: data_key((shared, e.rel, e.data)) for e in extras})
         files.update({f"assets/{name}": data for name, data in renderer.assets.files.items()})
@@ -442,7 +446,9 @@ def _build(
         timings.lap("what to render")
         built = set(keys) | set(files) | set(statics)
         if cache.loaded and output.is_dir() and len(work) <= len(keys) // 2:
-            stale = [r for r, (key, _) in cache.files.items() if key != "index" and r not in built]
+            stale = [
+                r for r, entry in cache.files.items() if entry[0] != "index" and r not in built
+            ]
             publish_changes(output, fill_changes, stale)
         else:
             publish(output, fill)
@@ -510,11 +516,16 @@ def _is_template(name: str) -> bool:
 
 
 def _same(path: Path, data: bytes) -> bool:
-    """Whether ``path`` holds exactly ``data`` (an unchanged file is not rewritten)."""
+    """Whether ``path`` holds exactly ``data``, and its .gz twin (where it has one) the
+    same compressed (an unchanged file is not rewritten)."""
     try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
+        if path.stat().st_size != len(data) or path.read_bytes() != data:
+            return False
+        if has_twin(path.name):
+            return path.with_name(path.name + ".gz").read_bytes() == gzip_bytes(data)
     except OSError:
         return False
+    return True
 
 
 def _index_files(output: Path) -> list[str]:

@@ -393,12 +393,16 @@ class SiteRenderer:
             [(p.slug, p.title) for p in self.site.pages],
             [(i.slug, i.title, i.date) for i in self.site.issues],
             sorted(self.assets.names.items()),
-            list(self.variants),
+            [variant.key for variant in self.variants.values()],
         )
 
     def extra_files(self) -> Iterator[ExtraFile]:
         """Feeds, the root pages and the sitemap, each with the data it depends on."""
-        shared = (self.site.config, sorted(self.assets.names.items()), list(self.variants))
+        shared = (
+            self.site.config,
+            sorted(self.assets.names.items()),
+            [variant.key for variant in self.variants.values()],
+        )
         for variant in self.variants.values():
             feeds = [(self.site.articles, self.site.config.title, "feed.xml", "")]
             for kind in ("counties", "themes"):
@@ -415,7 +419,7 @@ class SiteRenderer:
                 entries = articles[:FEED_ENTRIES]
                 yield ExtraFile(
                     f"{variant.name}/{path}",
-                    (shared, variant.name, entries, title, path, alternate),
+                    (shared, variant.key, entries, title, path, alternate),
                     lambda v=variant, e=entries, t=title, p=path, a=alternate: self.render_feed(
                         v, e, t, p, a
                     ),
@@ -455,8 +459,8 @@ class SiteRenderer:
         for variant in self.variants.values():
             make = lambda v=variant: self.render_not_found(v)  # noqa: E731
             if variant is first:
-                yield ExtraFile("404.html", (navigation, variant.name), make)
-            yield ExtraFile(f"{variant.name}/404.html", (navigation, variant.name), make)
+                yield ExtraFile("404.html", (navigation, variant.key), make)
+            yield ExtraFile(f"{variant.name}/404.html", (navigation, variant.key), make)
         robots = f"User-agent: *\nAllow: /\nSitemap: {self.base_url}sitemap.xml\n".encode()
         yield ExtraFile("robots.txt", robots, lambda: robots)
         paths = [spec.path for spec in self.page_specs()]

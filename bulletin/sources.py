@@ -93,7 +93,8 @@ def _walk(folder: Path) -> Iterator[str]:
 def read_tree(root: Path, known: Mapping[str, tuple[FileStamp, str]] | None = None) -> SourceTree:
     """List every content file under ``root`` (missing optional parts are empty).
 
-    ``known`` maps a file to its stamp and digest when an earlier build read it; a file
+    ``known`` maps a file (as displayed) to its stamp and digest when an earlier build
+    read it; a file
     whose stamp is unchanged keeps that digest and is read only if its bytes are needed.
     (A stamp can miss a change made within the clock's resolution of the earlier read:
     the build cache leaves out files changed shortly before it was written, as git does.)
@@ -104,7 +105,7 @@ def read_tree(root: Path, known: Mapping[str, tuple[FileStamp, str]] | None = No
         display = _display(root, rel)
         stat = os.stat(display)
         stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-        remembered = known.get(rel)
+        remembered = known.get(display)
         digest = remembered[1] if remembered and tuple(remembered[0]) == stamp else ""
         return SourceFile(rel=rel, display=display, stamp=stamp, known=digest)
 

@@ -383,3 +383,105 @@ def test_damaged_body_files_are_rendered_again(content: Path, tmp_path: Path, ho
     pipeline.build(content, site)  # the bodies written again are good
     assert (site / "zh-hant/articles/shenqian/index.html").read_text("utf-8").count("審簽") >= 1
     _clean_build_equals(content, site, tmp_path)
+
+
+def test_a_phrase_only_edit_converts_pages_again(content: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    _edit(content / "phrases.txt", "审签\t審簽", "审签\t審签")
+    pipeline.build(content, site)
+    assert "審签制度" in (site / "zh-hant/articles/shenqian/index.html").read_text("utf-8")
+    assert "審签制度" in (site / "zh-hant/feed.xml").read_text("utf-8")
+    clean = tmp_path / "clean"
+    pipeline.build(content, clean, use_cache=False)
+    assert_same_site(site, clean)
+
+
+def test_damaged_compiled_templates_in_the_cache_are_not_used(
+    content: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    stored = cache_path(site) / "cache.pickle"
+    data = stored.read_bytes()
+    assert "首页".encode() in data  # same length: the pickle stays readable
+    stored.write_bytes(data.replace("首页".encode(), "首頁".encode()))
+    _edit(content / "site.yaml", "title: 社区工作简报", "title: 社区工作通讯")  # every page
+    pipeline.build(content, site)
+    clean = tmp_path / "clean"
+    pipeline.build(content, clean, use_cache=False)
+    assert_same_site(site, clean)
+
+
+def test_compiled_templates_in_the_cache_run_no_code(content: Path, tmp_path: Path) -> None:
+    import jinja2.bccache
+
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    stored = cache_path(site) / "cache.pickle"
+    state = pickle.loads(stored.read_bytes())
+    marker = tmp_path / "code-ran"
+
+    class Evil:
+        def __reduce__(self):  # Jinja's own format reads a bucket's checksum by pickle
+            return (Path(marker).touch, ())
+
+    evil = jinja2.bccache.bc_magic + pickle.dumps(Evil())
+    state["templates"] = dict.fromkeys(state["templates"], evil)
+    stored.write_bytes(pickle.dumps(state))
+    pipeline.build(content, site)
+    assert not marker.exists()
+
+
+def test_touched_gz_twins_are_written_again(content: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    (site / "zh-hans/feed.xml.gz").unlink()
+    (site / "sitemap.xml.gz").write_bytes(b"tampered")
+    (site / "static/images/map.svg.gz").write_bytes(b"tampered")
+    pipeline.build(content, site)
+    clean = tmp_path / "clean"
+    pipeline.build(content, clean, use_cache=False)
+    assert_same_site(site, clean)
+
+
+def test_a_moved_content_folder_names_its_new_paths(content: Path, tmp_path: Path) -> None:
+    import os
+
+    _edit(content / "articles" / "shequ-2.md", "第2篇。", "第2篇。[坏](nowhere.md)")
+    for path in content.rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(0, 1_600_000_000 * 10**9))  # settled: the cache keeps stamps
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    moved = tmp_path / "moved"
+    content.rename(moved)  # same inodes, sizes and mtimes
+    result = pipeline.build(moved, site)
+    assert [w.path for w in result.warnings] == [str(moved / "articles" / "shequ-2.md")]
+
+
+def test_a_folder_in_place_of_a_body_file_is_no_crash(content: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    for body in sorted(p for p in (cache_path(site) / "bodies").rglob("*") if p.is_file()):
+        body.unlink()
+        body.mkdir()
+    _edit(content / "site.yaml", "title: 社区工作简报", "title: 社区工作通讯")
+    pipeline.build(content, site)
+    clean = tmp_path / "clean"
+    pipeline.build(content, clean, use_cache=False)
+    assert_same_site(site, clean)
+
+
+def test_a_body_file_holding_another_body_is_not_trusted(content: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    bodies = sorted(p for p in (cache_path(site) / "bodies").rglob("*") if p.is_file())
+    first = bodies[0].read_bytes()
+    for body in bodies[1:]:
+        body.write_bytes(first)
+    _edit(content / "site.yaml", "title: 社区工作简报", "title: 社区工作通讯")
+    pipeline.build(content, site)
+    clean = tmp_path / "clean"
+    pipeline.build(content, clean, use_cache=False)
+    assert_same_site(site, clean)
