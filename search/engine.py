@@ -17,10 +17,10 @@ import operator
 import os
 import pickle
 import re
-import struct
 import sys
 import threading
 import time
+import types
 import zlib
 from array import array
 from collections import Counter, OrderedDict
@@ -33,9 +33,10 @@ from typing import Any
 from whoosh import collectors, fields, index, matching, query, scoring, sorting
 from whoosh.analysis import Composable, Token
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh.filedb import filetables
 from whoosh.filedb.filestore import FileStorage
 from whoosh.matching.wrappers import WrappingMatcher
-from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.system import pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -414,22 +415,23 @@ class _Blocks:
     ``W3PostingsWriter._write_block`` pickles, without a Python object per posting."""
 
     terms: list[bytes]
-    term_blocks: list[int]  # first block of each term, and the total at the end
-    data: Any  # numpy uint8
-    offset: list[int]
-    size: list[int]
-    count: list[int]
-    last_id: list[int]
-    max_weight: list[float]
-    min_length: list[int]  # as length_to_byte
-    max_length: list[int]
-    term_weight: list[float]
-    term_docs: list[int]
-    term_min_length: list[int]  # as length_to_byte
-    term_max_length: list[int]
-    term_max_weight: list[float]
-    term_min_id: list[int]
-    term_max_id: list[int]
+    # numpy arrays: per block, then per term
+    term_blocks: Any  # first block of each term, and the number of blocks at the end
+    data: Any  # uint8
+    offset: Any
+    size: Any
+    count: Any
+    last_id: Any
+    max_weight: Any
+    min_length: Any  # as length_to_byte
+    max_length: Any
+    term_weight: Any
+    term_docs: Any
+    term_min_length: Any  # as length_to_byte
+    term_max_length: Any
+    term_max_weight: Any
+    term_min_id: Any
+    term_max_id: Any
 
 
 def _length_bytes(lengths: Any) -> Any:
@@ -443,8 +445,10 @@ def _length_bytes(lengths: Any) -> Any:
 
 #: Array elements computed at a time where a whole-segment temporary would be large.
 _STEP = 1 << 20
-#: Occurrences whose blocks are laid out at a time (~80 bytes of temporaries each).
+#: Occurrences whose blocks are laid out at a time (~80 bytes of temporaries each),
+#: and at most so many terms (a few Python objects each until they are written).
 _ENCODE_STEP = 1 << 18
+_ENCODE_TERMS = 1 << 14
 
 
 def _occurrences(texts: list[str]) -> tuple[Any, int, Any, Any, Any]:
@@ -556,7 +560,7 @@ def _gram_blocks(
     np.not_equal(pkey[1:], pkey[:-1], out=tnew[1:])
     tstart = np.flatnonzero(tnew)  # each term's first posting
     del tnew
-    terms = _term_bytes(pkey[tstart], chars, nchars)
+    tkey = pkey[tstart]
     del pkey
     tcount = np.diff(tstart, append=npost)
     toccur = pstart[tstart]
@@ -564,11 +568,11 @@ def _gram_blocks(
     t0 = 0
     while t0 < nterms:
         t1 = int(np.searchsorted(toccur, toccur[t0] + _ENCODE_STEP, side="left"))
-        t1 = min(max(t1, t0 + 1), nterms)
+        t1 = min(max(t1, t0 + 1), t0 + _ENCODE_TERMS, nterms)
         p0, p1 = int(tstart[t0]), int(tstart[t1]) if t1 < nterms else npost
         o0, o1 = int(pstart[p0]), int(pstart[p1]) if p1 < npost else count
         yield _encode_blocks(
-            terms[t0:t1],
+            _term_bytes(tkey[t0:t1], chars, nchars),
             tcount[t0:t1],
             pstart[p0:p1] - o0,
             freq[p0:p1],
@@ -700,22 +704,22 @@ def _encode_blocks(
     # statistics, as W3TermInfo.add_block gathers them
     return _Blocks(
         terms=terms,
-        term_blocks=[0, *tblocks.tolist()],
+        term_blocks=np.concatenate(([0], tblocks)),
         data=out,
-        offset=boff.tolist(),
-        size=bsize.tolist(),
-        count=bcount.tolist(),
-        last_id=pid[bstart + bcount - 1].tolist(),
-        max_weight=(np.maximum.reduceat(freq, bstart) * boost).tolist(),
-        min_length=_length_bytes(np.minimum.reduceat(plen, bstart)).tolist(),
-        max_length=_length_bytes(np.maximum.reduceat(plen, bstart)).tolist(),
-        term_weight=np.add.reduceat(freq * boost, tstart).tolist(),
-        term_docs=tcount.tolist(),
-        term_min_length=_length_bytes(np.minimum.reduceat(plen, tstart)).tolist(),
-        term_max_length=_length_bytes(np.maximum.reduceat(plen, tstart)).tolist(),
-        term_max_weight=(np.maximum.reduceat(freq, tstart) * boost).tolist(),
-        term_min_id=pid[tstart].tolist(),
-        term_max_id=pid[tstart + tcount - 1].tolist(),
+        offset=boff,
+        size=bsize,
+        count=bcount,
+        last_id=pid[bstart + bcount - 1],
+        max_weight=np.maximum.reduceat(freq, bstart) * boost,
+        min_length=_length_bytes(np.minimum.reduceat(plen, bstart)),
+        max_length=_length_bytes(np.maximum.reduceat(plen, bstart)),
+        term_weight=np.add.reduceat(freq * boost, tstart),
+        term_docs=tcount,
+        term_min_length=_length_bytes(np.minimum.reduceat(plen, tstart)),
+        term_max_length=_length_bytes(np.maximum.reduceat(plen, tstart)),
+        term_max_weight=np.maximum.reduceat(freq, tstart) * boost,
+        term_min_id=pid[tstart],
+        term_max_id=pid[tstart + tcount - 1],
     )
 
 
@@ -758,6 +762,18 @@ class _BulkWriter(SegmentWriter):
         self._lengths: dict[str, array] = {name: array("q") for name in names}
         #: bigram occurrences held (what the commit's memory grows with)
         self.postings = 0
+        # the terms table: entries added in bulk, hash tables laid out with numpy, and
+        # CRC-32 hashes (Whoosh's hash type 1: zlib.crc32, ~5x cheaper than its default
+        # MD5, here and for each lookup); the type is in the file's header, just written
+        tindex = self.fieldwriter._tindex
+        tindex._bulk = []
+        tindex._write_hashes = types.MethodType(_write_hashes, tindex)
+        dbfile = tindex.dbfile
+        end = dbfile.tell()
+        dbfile.seek(tindex.startoffset + 4)  # after the 4-byte magic
+        dbfile.write_byte(1)
+        dbfile.seek(end)
+        tindex.hashtype, tindex.hashfn = 1, filetables.crc_hash
         # each document's stored fields are a zlib stream too (Whoosh's column of
         # compressed pickles): written by the blocks' compressor, read by zlib
         stored = getattr(self.perdocwriter, "_colwriters", {}).get("_stored")
@@ -862,9 +878,6 @@ class _BulkWriter(SegmentWriter):
         writer.finish_field()
 
 
-_TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo._struct
-
-
 @functools.lru_cache(maxsize=1)
 def _compressor() -> tuple[Any, int]:
     """The function that compresses the bulk writer's posting blocks, and its level.
@@ -883,56 +896,199 @@ def _compressor() -> tuple[Any, int]:
 
 
 def _write_blocks(writer: Any, chunks: Iterable[_Blocks]) -> None:
-    """Compress and write the blocks of :func:`_gram_blocks` to the field writer's
-    postings file, each term's as ``W3PostingsWriter`` lays them out (a header, then
-    per block its signed length, pickled info and zlib data), and add each term's
-    ``W3TermInfo`` to the terms table."""
+    """Write the blocks of :func:`_gram_blocks` to the field writer's postings file as
+    ``W3PostingsWriter`` lays them out, and add each term's ``W3TermInfo`` to the terms
+    table (:func:`_add_terms`). A term's postings are a header, then per block its
+    length (negative for the last), its info (pickled at protocol 2: postings, last
+    docnum, highest weight, compression, shortest and longest field length as bytes)
+    and its data, compressed when it is :data:`_SMALL_BLOCK` bytes or more. All of it
+    is laid out with numpy; Python compresses the large blocks, one call each."""
+    import numpy as np
+
     postfile = writer._postfile
-    add_term = writer._tindex.add
     prefix = pack_ushort(writer._fieldid)
-    (compress, comp), dumps, pack = _compressor(), pickle.dumps, _TERMINFO.pack
+    compress, comp = _compressor()
     at = postfile.tell()
     for blocks in chunks:
         data = memoryview(blocks.data)
-        offset, size, count, last_id = blocks.offset, blocks.size, blocks.count, blocks.last_id
-        max_weight, min_length = blocks.max_weight, blocks.min_length
-        max_length, term_blocks = blocks.max_length, blocks.term_blocks
-        parts: list[bytes] = []
-        for t, term in enumerate(blocks.terms):
-            term_at = at
-            parts.append(WHOOSH3_HEADER_MAGIC)
-            at += len(WHOOSH3_HEADER_MAGIC)
-            last = term_blocks[t + 1] - 1
-            for b in range(term_blocks[t], last + 1):
-                o = offset[b]
-                if size[b] < _SMALL_BLOCK:
-                    databytes, level = bytes(data[o : o + size[b]]), 0
-                else:
-                    databytes, level = compress(data[o : o + size[b]], comp), comp
-                info = dumps(
-                    (count[b], last_id[b], max_weight[b], level, min_length[b], max_length[b]), 2
-                )
-                length = len(info) + len(databytes)
-                parts += (pack_int(-length if b == last else length), info, databytes)
-                at += 4 + length
-            add_term(
-                prefix + term,
-                pack(
-                    0,
-                    blocks.term_weight[t],
-                    blocks.term_docs[t],
-                    blocks.term_min_length[t],
-                    blocks.term_max_length[t],
-                    blocks.term_max_weight[t],
-                    blocks.term_min_id[t],
-                    blocks.term_max_id[t],
-                )
-                + pack_long(term_at)
-                + pack_int(at - term_at),
-            )
-        postfile.write(b"".join(parts))
-        del data, parts
+        size, term_blocks = blocks.size, blocks.term_blocks
+        big = np.flatnonzero(size >= _SMALL_BLOCK)
+        packed = [
+            compress(data[o : o + n], comp)
+            for o, n in zip(blocks.offset[big].tolist(), size[big].tolist(), strict=True)
+        ]
+        dsize = size.copy()
+        dsize[big] = [len(p) for p in packed]
+        count_size, last_size = _int_sizes(blocks.count), _int_sizes(blocks.last_id)
+        isize = 3 + count_size + last_size + 9 + 6 + 4
+        rsize = 4 + isize + dsize  # a block's record: length, info, data
+        first = term_blocks[:-1]
+        bterm = np.repeat(np.arange(first.size), np.diff(term_blocks))
+        tsize = len(WHOOSH3_HEADER_MAGIC) + np.add.reduceat(rsize, first)
+        tstart = np.cumsum(tsize) - tsize
+        out = np.empty(int(tsize.sum()), dtype=np.uint8)
+        out[tstart[:, None] + np.arange(4)] = np.frombuffer(WHOOSH3_HEADER_MAGIC, np.uint8)
+        rstart = tstart[bterm] + 4 + _within(rsize, first, bterm)
+        length = isize + dsize
+        length[term_blocks[1:] - 1] *= -1
+        out[rstart[:, None] + np.arange(4)] = length.astype(">i4").view(np.uint8).reshape(-1, 4)
+        info = rstart + 4
+        out[info] = 0x80
+        out[info + 1] = 2
+        out[info + 2] = ord(_MARK)
+        _put_ints(out, info + 3, blocks.count)
+        _put_ints(out, info + 3 + count_size, blocks.last_id)
+        g = info + 3 + count_size + last_size
+        out[g] = ord("G")
+        weight = blocks.max_weight.astype(">f8").view(np.uint8).reshape(-1, 8)
+        out[g[:, None] + np.arange(1, 9)] = weight
+        level = np.zeros(size.size, dtype=np.int64)
+        level[big] = comp
+        for i, values in enumerate((level, blocks.min_length, blocks.max_length)):
+            out[g + 9 + 2 * i] = ord("K")
+            out[g + 10 + 2 * i] = values
+        out[g[:, None] + np.arange(15, 19)] = np.frombuffer(b"tq\x00.", np.uint8)
+        dstart = info + isize
+        small = np.flatnonzero(size < _SMALL_BLOCK)
+        n = size[small]
+        step = np.arange(int(n.sum()))
+        shift = np.cumsum(n) - n
+        out[np.repeat(dstart[small] - shift, n) + step] = blocks.data[
+            np.repeat(blocks.offset[small] - shift, n) + step
+        ]
+        for d, p in zip(dstart[big].tolist(), packed, strict=True):
+            out[d : d + len(p)] = np.frombuffer(p, dtype=np.uint8)
+        postfile.write(memoryview(out))
+        starts = (at + tstart).tolist()
+        at += out.size
+        starts.append(at)
+        del data, packed, out
+        _add_terms(writer._tindex, prefix, blocks, starts)
     assert postfile.tell() == at
+
+
+#: ``W3TermInfo.to_bytes`` of a term whose postings are in the postings file:
+#: ``!BfIBBfII``, then the postings' offset (``!q``) and length (``!i``).
+_TERMINFO_DTYPE = [
+    ("inlined", "u1"),
+    ("weight", ">f4"),
+    ("docs", ">u4"),
+    ("min_length", "u1"),
+    ("max_length", "u1"),
+    ("max_weight", ">f4"),
+    ("min_id", ">u4"),
+    ("max_id", ">u4"),
+    ("offset", ">i8"),
+    ("length", ">i4"),
+]
+
+
+def _add_terms(tindex: Any, prefix: bytes, blocks: _Blocks, starts: list[int]) -> None:
+    """``tindex.add(prefix + term, terminfo)`` for the terms of ``blocks`` (in order),
+    in bulk: the records (``!ii`` lengths, key, value) in one write, their positions
+    in the ordered index, and (hash, position) kept in arrays for :func:`_write_hashes`
+    instead of a tuple each in Whoosh's per-bucket lists. ``starts``: each term's
+    offset in the postings file, then the end of the last."""
+    import numpy as np
+
+    keys = [prefix + term for term in blocks.terms]
+    if not keys:
+        return
+    if keys[0] <= tindex.lastkey:
+        raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{keys[0]!r}")
+    count = len(keys)
+    values = np.zeros(count, dtype=_TERMINFO_DTYPE)
+    values["weight"] = blocks.term_weight
+    values["docs"] = blocks.term_docs
+    values["min_length"] = blocks.term_min_length
+    values["max_length"] = blocks.term_max_length
+    values["max_weight"] = blocks.term_max_weight
+    values["min_id"] = blocks.term_min_id
+    values["max_id"] = blocks.term_max_id
+    ends = np.asarray(starts, dtype=np.int64)
+    values["offset"] = ends[:-1]
+    values["length"] = np.diff(ends)
+    vsize = values.dtype.itemsize
+    klen = np.fromiter(map(len, keys), dtype=np.int64, count=count)
+    rsize = 8 + klen + vsize
+    rstart = np.cumsum(rsize) - rsize
+    out = np.empty(int(rsize.sum()), dtype=np.uint8)
+    lengths = np.empty((count, 2), dtype=">i4")
+    lengths[:, 0] = klen
+    lengths[:, 1] = vsize
+    out[rstart[:, None] + np.arange(8)] = lengths.view(np.uint8).reshape(count, 8)
+    kbytes = np.frombuffer(b"".join(keys), dtype=np.uint8)
+    kstart = np.cumsum(klen) - klen
+    out[np.repeat(rstart + 8 - kstart, klen) + np.arange(kbytes.size)] = kbytes
+    out[(rstart + 8 + klen)[:, None] + np.arange(vsize)] = values.view(np.uint8).reshape(
+        count, vsize
+    )
+    dbfile = tindex.dbfile
+    base = dbfile.tell()
+    dbfile.write(out.tobytes())
+    positions = rstart + base
+    index = tindex.index  # GrowableArray of the records' positions, in key order
+    last = int(positions[-1])
+    try:
+        array(index.typecode, [last])
+    except OverflowError:
+        index._retype(last)
+    if isinstance(index.array, array):
+        index.array.frombytes(positions.astype(_ARRAY_DTYPES[index.array.typecode]).tobytes())
+    else:
+        index.array.extend(positions.tolist())
+    hashes = np.fromiter(map(tindex.hashfn, keys), dtype=np.uint64, count=count)
+    tindex._bulk.append((hashes, positions))
+    tindex.lastkey = keys[-1]
+
+
+#: numpy dtypes of the array typecodes GrowableArray uses (native byte order).
+_ARRAY_DTYPES = {"B": "u1", "H": "u2", "i": "i4", "I": "u4", "l": "i8", "q": "i8"}
+
+
+def _write_hashes(self: Any) -> None:
+    """``HashWriter._write_hashes`` (bound to a field writer's terms table) with the
+    entries of :func:`_add_terms` too, and each bucket's table laid out with numpy:
+    256 tables of twice as many (hash, position) slots as entries, an entry at the
+    first free slot from (hash >> 8) % slots on (wrapping), (0, 0) for a free slot.
+    The order entries are placed in differs from Whoosh's, so a table may differ;
+    any such table answers a lookup the same (it probes from the home slot to the
+    first free one)."""
+    import numpy as np
+
+    dbfile = self.dbfile
+    own = [entry for bucket in self.buckets for entry in bucket]
+    hashes = [np.asarray([h for h, _ in own], dtype=np.uint64)]
+    positions = [np.asarray([p for _, p in own], dtype=np.int64)]
+    for h, p in self._bulk:
+        hashes.append(h)
+        positions.append(p)
+    allh, allp = np.concatenate(hashes), np.concatenate(positions)
+    bucket = allh & 255
+    order = np.argsort(bucket, kind="stable")
+    allh, allp, bucket = allh[order], allp[order], bucket[order]
+    bounds = np.searchsorted(bucket, np.arange(257)).tolist()
+    for b in range(256):
+        lo, hi = bounds[b], bounds[b + 1]
+        n = hi - lo
+        self.directory.append((dbfile.tell(), 2 * n))
+        if not n:
+            continue
+        slots = 2 * n
+        h, p = allh[lo:hi], allp[lo:hi]
+        home = ((h >> np.uint64(8)) % np.uint64(slots)).astype(np.int64)
+        by_home = np.argsort(home, kind="stable")
+        home, h, p = home[by_home], h[by_home], p[by_home]
+        idx = np.arange(n)
+        slot = np.maximum.accumulate(home - idx) + idx  # the first free slot from home
+        over = slot >= slots
+        if over.any():  # wrapped past the end: the lowest free slots, in order
+            free = np.setdiff1d(np.arange(slots), slot[~over], assume_unique=True)
+            slot[over] = free[: int(over.sum())]
+        table = np.zeros(slots, dtype=[("hash", ">u4"), ("position", ">i8")])
+        table["hash"][slot] = h
+        table["position"][slot] = p
+        dbfile.write(table.tobytes())
 
 
 def write_documents(

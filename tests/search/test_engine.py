@@ -11,16 +11,20 @@ from __future__ import annotations
 import itertools
 import pickle
 import sys
+import types
 import zlib
 from array import array
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import fields, index
 from whoosh.codec.whoosh3 import W3Codec
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
 from whoosh.system import pack_uint
 
 import search.engine as engine
@@ -266,3 +270,31 @@ def test_blocks_without_isal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         assert _dump(tmp_path / "fast") == _dump(tmp_path / "ref")
     finally:
         engine._compressor.cache_clear()
+
+
+def test_hash_tables_laid_out_with_numpy_find_every_key(tmp_path: Path) -> None:
+    """The terms table's hash tables (:func:`engine._write_hashes`): every key found by
+    Whoosh's reader, in order and by lookup, and a missing key not, with tables full
+    enough to collide and wrap (two slots an entry, 20,000 keys in 256 tables), from
+    Whoosh's own bucket entries and the bulk arrays together."""
+    storage = FileStorage(str(tmp_path))
+    writer = OrderedHashWriter(storage.create_file("t.hsh"))
+    keys = [f"key{i:06d}".encode() for i in range(20_000)]
+    for key in keys:
+        writer.add(key, key[::-1])
+    entries = sorted((pos, h) for bucket in writer.buckets for h, pos in bucket)
+    kept = {pos for pos, _ in entries[:300]}  # Whoosh's own; the rest as _add_terms keeps them
+    for bucket in writer.buckets:
+        bucket[:] = [(h, pos) for h, pos in bucket if pos in kept]
+    writer._bulk = [
+        (
+            np.asarray([h for _, h in entries[300:]], dtype=np.uint64),
+            np.asarray([pos for pos, _ in entries[300:]], dtype=np.int64),
+        )
+    ]
+    writer._write_hashes = types.MethodType(engine._write_hashes, writer)
+    size = writer.close()
+    reader = OrderedHashReader(storage.open_file("t.hsh"), size)
+    assert [k for k, _ in reader.items()] == keys
+    assert all(reader[key] == key[::-1] for key in keys)
+    assert b"key999999" not in reader
