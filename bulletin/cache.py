@@ -435,6 +435,7 @@ class BuildCache:
     files: dict[str, FileEntry] = field(default_factory=dict)  # rel -> key, stamps
     documents: dict[str, str] = field(default_factory=dict)  # slug -> digest of search doc
     index_state: str = ""  # digest of what every index entry depends on (phrases, meta)
+    index_segments: int = 0  # segments of the index when it was last written afresh
     slugs: dict[str, str] = field(default_factory=dict)  # name -> pinyin slug
     templates: dict[str, bytes] = field(default_factory=dict)  # compiled templates
     # content file as displayed -> stamp, digest
@@ -486,6 +487,9 @@ class BuildCache:
             files=state["files"],
             documents=state["documents"],
             index_state=str(state.get("index_state", "")),
+            index_segments=segments
+            if isinstance(segments := state.get("index_segments"), int)
+            else 0,
             slugs=state["slugs"],
             templates=state["templates"],
             sources=state["sources"],
@@ -524,6 +528,7 @@ class BuildCache:
         templates: TemplateCode,
         variants: Iterable[str],
         tree: SourceTree,
+        index_segments: int,
     ) -> None:
         """Record this build (after it was published into ``output``). Output files
         not in ``written`` kept their stamps from the last build."""
@@ -554,6 +559,7 @@ class BuildCache:
             "slugs": dict(slugs),
             "templates": dict(templates.entries),
             "sources": _settled_sources(tree),
+            "index_segments": index_segments,
         }
         temporary = path / f"cache.pickle.{os.getpid()}"
         with temporary.open("wb") as handle:

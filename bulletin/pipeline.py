@@ -76,6 +76,9 @@ from bulletin.variants import make_variants, phrases_text
 from search.indexing import update_index, write_index
 
 OUTPUT_MARK = "_search/meta.json"  # a folder holding this was written by a build
+#: Each incremental update adds a small segment to the index, and every search reads
+#: every segment; after this many updates the index is written afresh (in the background).
+MAX_INDEX_UPDATES = 16
 
 
 class UsageError(Exception):
@@ -335,6 +338,7 @@ def _build(
         cache.loaded
         and cache.index_state == index_state
         and bool(index_files)
+        and _segments(index_files) < cache.index_segments + MAX_INDEX_UPDATES
         and all(cache.reusable(rel, "index", root) for rel in index_files)
     )
     changed = {s for s, d in document_digests.items() if cache.documents.get(s) != d}
@@ -457,6 +461,11 @@ def _build(
             file_keys = dict(keys)
             file_keys.update(dict.fromkeys([*files, *statics], "file"))
             index_now = _index_files(output)
+            # the number of segments of the last index written afresh (an update keeps
+            # the previous segment files and adds one)
+            segments = set(filter(_is_segment, index_files))
+            fresh = not segments or not segments <= set(filter(_is_segment, index_now))
+            index_segments = _segments(index_now) if fresh else cache.index_segments
             file_keys.update(dict.fromkeys(index_now, "index"))
             written = [rel for rel, _ in work] + [*files, *statics, *index_now]
             parsed = {
@@ -477,6 +486,7 @@ def _build(
                 template_code,
                 [variant.key for variant in variants.values()],
                 tree,
+                index_segments,
             )
             timings.lap("save cache")
     finally:
@@ -526,6 +536,14 @@ def _same(path: Path, data: bytes) -> bool:
     except OSError:
         return False
     return True
+
+
+def _is_segment(rel: str) -> bool:
+    return rel.endswith(".seg")
+
+
+def _segments(index_files: list[str]) -> int:
+    return sum(map(_is_segment, index_files))
 
 
 def _index_files(output: Path) -> list[str]:

@@ -485,3 +485,26 @@ def test_a_body_file_holding_another_body_is_not_trusted(content: Path, tmp_path
     clean = tmp_path / "clean"
     pipeline.build(content, clean, use_cache=False)
     assert_same_site(site, clean)
+
+
+def test_after_many_updates_the_index_is_written_afresh(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "MAX_INDEX_UPDATES", 2)
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+
+    def segments() -> int:
+        return len(list((site / "_search" / "whoosh").glob("*.seg")))
+
+    fresh = segments()
+    counts = []
+    for number in range(3):
+        _edit(content / "articles" / "shequ-3.md", "第3篇。", f"第3篇。第{number}次修改。")
+        pipeline.build(content, site)
+        counts.append(segments())
+    assert counts == [fresh + 1, fresh + 2, fresh]  # two updates, then a fresh index
+    clean = tmp_path / "clean"
+    pipeline.build(content, clean, use_cache=False)
+    for query in ("第2次修改", "社区群众"):
+        assert _answers(site, query) == _answers(clean, query), query
