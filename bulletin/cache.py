@@ -436,6 +436,7 @@ class BuildCache:
     documents: dict[str, str] = field(default_factory=dict)  # slug -> digest of search doc
     index_state: str = ""  # digest of what every index entry depends on (phrases, meta)
     index_segments: int = 0  # segments of the index when it was last written afresh
+    texts: dict[str, str] = field(default_factory=dict)  # notes and pages: key -> HTML
     slugs: dict[str, str] = field(default_factory=dict)  # name -> pinyin slug
     templates: dict[str, bytes] = field(default_factory=dict)  # compiled templates
     # content file as displayed -> stamp, digest
@@ -475,6 +476,7 @@ class BuildCache:
                     "slugs",
                     "templates",
                     "sources",
+                    "texts",
                 )
             )
         ) or not all(type(v) is tuple and len(v) == 3 for v in state["files"].values()):
@@ -493,6 +495,7 @@ class BuildCache:
             slugs=state["slugs"],
             templates=state["templates"],
             sources=state["sources"],
+            texts=state["texts"],
             loaded=True,
         )
 
@@ -529,6 +532,7 @@ class BuildCache:
         variants: Iterable[str],
         tree: SourceTree,
         index_segments: int,
+        texts: Mapping[str, str],
     ) -> None:
         """Record this build (after it was published into ``output``). Output files
         not in ``written`` kept their stamps from the last build."""
@@ -560,6 +564,7 @@ class BuildCache:
             "templates": dict(templates.entries),
             "sources": _settled_sources(tree),
             "index_segments": index_segments,
+            "texts": dict(texts),
         }
         temporary = path / f"cache.pickle.{os.getpid()}"
         with temporary.open("wb") as handle:

@@ -188,22 +188,23 @@ def render_bodies(
 
 
 class RememberedMarkdown:
-    """Markdown of issue notes and pages as HTML, remembered in the body store (the
-    renderer asks for them on every build)."""
+    """Markdown of issue notes and pages as HTML (the renderer asks for them on every
+    build), remembered by the digest of their inputs: ``known`` from the last build,
+    ``used`` this build's, kept by the cache state (they are short)."""
 
-    def __init__(self, markdown: MarkdownRenderer, store: BodyStore) -> None:
+    def __init__(self, markdown: MarkdownRenderer, known: Mapping[str, str]) -> None:
         self.markdown = markdown
-        self.store = store
+        self.known = known
         self.links_key = _links_key(markdown)
-        self.used: set[str] = set()
+        self.used: dict[str, str] = {}
 
     def __call__(self, text: str, rel: str, root: str) -> str:
         key = digest("text", rel, root, text, self.links_key if has_links(text) else "")
-        self.store.source(key, lambda: self.markdown.render(text, rel, root))
-        if key not in self.store:
-            self.store.add(key, self.markdown.render(text, rel, root))
-        self.used.add(key)
-        return self.store.get(key).html
+        html = self.known.get(key)
+        if not isinstance(html, str):
+            html = self.markdown.render(text, rel, root).html
+        self.used[key] = html
+        return html
 
 
 def link_problems(site: Site, bodies: Bodies, texts: Mapping[str, str]) -> list[Problem]:
@@ -364,7 +365,7 @@ def _build(
         (index_work / "phrases.txt").write_bytes(phrases)  # the writer reads it there
         index = Background(write_search_index, fork=jobs > 1 and len(site.articles) >= 200)
     try:
-        markdown = RememberedMarkdown(make_markdown(site, tree, slugger), bodies.store)
+        markdown = RememberedMarkdown(make_markdown(site, tree, slugger), cache.texts)
         template_code = TemplateCode(cache.templates)
         renderer = SiteRenderer(
             site=site,
@@ -477,7 +478,7 @@ def _build(
                 output,
                 parsed,
                 bodies.store,
-                [*bodies.keys.values(), *markdown.used],
+                bodies.keys.values(),
                 file_keys,
                 written,
                 document_digests,
@@ -487,6 +488,7 @@ def _build(
                 [variant.key for variant in variants.values()],
                 tree,
                 index_segments,
+                markdown.used,
             )
             timings.lap("save cache")
     finally:
