@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import resource
 import statistics
 import sys
 import tempfile
@@ -131,9 +132,10 @@ def main() -> int:
         write_index(index_dir, docs, meta)
         build, cpu = time.perf_counter() - t0, time.process_time() - c0
         size = sum(f.stat().st_size for f in index_dir.iterdir() if f.is_file()) / 1e6
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
             f"index: {build:.1f} s wall, {cpu:.1f} s CPU, {len(docs) / cpu:.1f} docs/CPU-s, "
-            f"{size:.0f} MB"
+            f"{size:.0f} MB, peak RSS {peak:.0f} MB (the bench's documents included)"
         )
 
     # no result cache: every query evaluated (the per-generation unit sets stay on)
