@@ -1,9 +1,15 @@
-#!/usr/bin/env python3
-"""The bulletin's command line: build | check | new. See `python build.py --help`."""
+"""The bulletin's command line: build | check | new | serve. See `python build.py --help`."""
 
+import os
 import sys
 
 from bulletin.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # Everything is written and closed by now (main cleans up after itself); ending the
+    # process here skips freeing a large build's objects one by one, a tenth of a second
+    # of a rebuild after a one-article edit.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

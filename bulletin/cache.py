@@ -29,7 +29,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,17 +92,34 @@ def tree_digest(folders: Iterable[Path], suffixes: tuple[str, ...] = ()) -> str:
     return digest(*parts)
 
 
+def _normalise(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+def _installed_versions() -> dict[str, str]:
+    """Project name -> version of the distributions on ``sys.path``, from their
+    ``NAME-VERSION.dist-info`` folders (first on the path wins, as for imports).
+    importlib.metadata gives the same, at ten times the cost of a build's start."""
+    versions: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info") and "-" in name:
+                project, version = name[: -len(".dist-info")].rsplit("-", 1)
+                versions.setdefault(_normalise(project), version)
+    return versions
+
+
 def code_fingerprint() -> str:
     """What makes every cached result stale: the project's code, Python and the versions
     of the packages that shape the output. (Templates only make pages stale: they are
     part of each page's key.)"""
     here = Path(__file__).resolve().parent
-    versions = []
-    for name in PACKAGES:
-        try:
-            versions.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{name}=?")
+    installed = _installed_versions()
+    versions = [f"{name}={installed.get(_normalise(name), '?')}" for name in PACKAGES]
     return digest(
         f"format={FORMAT}",
         sys.version,
