@@ -50,9 +50,9 @@ _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 #: A unit that stands for a run of horizontal white space.
 SPACE = " "
 
-#: In :meth:`Normaliser.normalise_many`'s table: a character whose normalised form is
-#: not one character (not a code point).
-_IRREGULAR = 0xFFFFFFFF
+#: In :meth:`Normaliser.codes`: a character whose normalised form is not one character
+#: (not a code point).
+IRREGULAR = 0xFFFFFFFF
 
 
 @functools.lru_cache(maxsize=1)
@@ -199,32 +199,39 @@ class Normaliser:
     def normalise(self, text: str) -> str:
         return text.translate(self._table)
 
-    def normalise_many(self, texts: list[str]) -> list[str]:
-        """``[self.normalise(t) for t in texts]``, with numpy: one array lookup per
-        character instead of a dict lookup. A text with a character that does not
-        normalise to exactly one character takes :meth:`normalise`. For one thread
-        at a time (the index writer's)."""
+    def codes(self, cps: Any) -> Any:
+        """Each code point of the numpy array ``cps`` (uint32) normalised: the code point
+        of its normalised character, or ``IRREGULAR`` where that is not one character.
+        The table is filled as characters come. For one thread at a time (the index
+        writer's)."""
         import numpy as np
 
         if self._codes is None:
             self._codes = np.zeros(0x110000, dtype=np.uint32)
             self._known = np.zeros(0x110000, dtype=bool)
         codes, known = self._codes, self._known
-        raw = "".join(texts).encode("utf-32-le", errors="surrogatepass")
-        cps = np.frombuffer(raw, dtype=np.uint32)
         seen = np.zeros(0x110000, dtype=bool)
         seen[cps] = True
         seen &= ~known
         table = self._table
         for cp in np.flatnonzero(seen).tolist():
             norm = table[cp]
-            codes[cp] = ord(norm) if len(norm) == 1 else _IRREGULAR
+            codes[cp] = ord(norm) if len(norm) == 1 else IRREGULAR
         known |= seen
-        out = codes[cps]
-        del cps, seen, raw
+        return codes[cps]
+
+    def normalise_many(self, texts: list[str]) -> list[str]:
+        """``[self.normalise(t) for t in texts]``, with numpy: one array lookup per
+        character (:meth:`codes`) instead of a dict lookup. A text with a character
+        that does not normalise to exactly one character takes :meth:`normalise`."""
+        import numpy as np
+
+        raw = "".join(texts).encode("utf-32-le", errors="surrogatepass")
+        out = self.codes(np.frombuffer(raw, dtype=np.uint32))
+        del raw
         sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         ends = np.cumsum(sizes)
-        bad = out == _IRREGULAR
+        bad = out == IRREGULAR
         odd = np.concatenate(([0], np.cumsum(bad)))
         irregular = (odd[ends] - odd[ends - sizes]).tolist()
         out[bad] = 0  # those texts are normalised one by one

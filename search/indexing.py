@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from search.analysis import Normaliser, release_memory
+from search.analysis import IRREGULAR, Normaliser, release_memory
 from search.scripts import Converter, make_converter
 
 #: Separator for Whoosh's comma-separated KEYWORD fields; a comma inside a name is
@@ -127,36 +127,30 @@ def _pairs_of(text: str, converted: str, base: Normaliser) -> set[tuple[str, str
 def _differing_pairs(
     texts: list[str], converted: list[str], base: Normaliser
 ) -> set[tuple[str, str]]:
-    """``set().union(*map(_pairs_of, texts, converted))``, with numpy: the (original,
-    converted) character pairs at the positions where they differ, each pair then
-    normalised once. A text whose characters (or its conversion's) do not all
-    normalise to exactly one character takes :func:`_pairs_of`."""
+    """``set().union(*map(_pairs_of, texts, converted))``, with numpy: both sides
+    normalised character by character (:meth:`Normaliser.codes`), and the (original,
+    converted) pairs taken where those differ. A text whose characters (or its
+    conversion's) do not all normalise to exactly one character takes
+    :func:`_pairs_of`; so does a conversion of another length, which gives none."""
     import numpy as np
 
     kept = [c if len(c) == len(t) else t for t, c in zip(texts, converted, strict=True)]
     a = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
     b = np.frombuffer("".join(kept).encode("utf-32-le"), dtype=np.uint32)
-    seen = np.zeros(0x110000, dtype=bool)
-    seen[a] = True
-    seen[b] = True
-    irregular = np.zeros(0x110000, dtype=bool)
-    for cp in np.flatnonzero(seen).tolist():
-        irregular[cp] = len(base.normalise(chr(cp))) != 1
+    norm_a, norm_b = base.codes(a), base.codes(b)
     sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     ends = np.cumsum(sizes)
-    odd = np.concatenate(([0], np.cumsum(irregular[a] | irregular[b])))
+    odd = np.concatenate(([0], np.cumsum((norm_a == IRREGULAR) | (norm_b == IRREGULAR))))
     slow = np.flatnonzero(odd[ends] - odd[ends - sizes]).tolist()
     pairs: set[tuple[str, str]] = set()
     for i in slow:
         pairs |= _pairs_of(texts[i], converted[i], base)
-    diff = np.flatnonzero(a != b)
+    diff = np.flatnonzero(norm_a != norm_b)
     if slow:
         diff = diff[~np.isin(np.searchsorted(ends, diff, side="right"), slow)]
     found = np.unique((a[diff].astype(np.uint64) << np.uint64(32)) | b[diff])
     for code in found.tolist():
-        x, y = chr(code >> 32), chr(code & 0xFFFFFFFF)
-        if base.normalise(x) != base.normalise(y):
-            pairs.add((x, y))
+        pairs.add((chr(code >> 32), chr(code & 0xFFFFFFFF)))
     return pairs
 
 
