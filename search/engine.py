@@ -491,7 +491,7 @@ def _occurrences(texts: list[str]) -> tuple[Any, int, Any, Any, Any]:
             part <<= np.uint64(32)
             part |= np.arange(at, end, dtype=np.uint64)
             key[at:end] = part
-        del dense, part
+        del dense
         key[ends] = np.uint64(nchars * nchars) << np.uint64(32)  # after every term
         del ends
         key.sort(kind="stable")  # timsort: runs of a text's repeated bigrams; ~15% faster

@@ -184,11 +184,31 @@ def test_segments_answer_as_one(tmp_path: Path) -> None:
     normaliser = Normaliser()
     rows = [document_row(d) for d in _documents()]
     write_documents(tmp_path / "one", rows, (), normaliser)
-    write_documents(tmp_path / "many", rows, (), normaliser, segment_positions=2000)
+    write_documents(tmp_path / "many", rows, (), normaliser, segment_positions=2000, batch=7)
     many = index.open_dir(str(tmp_path / "many"), indexname=INDEX_NAME)
     assert len(many._segments()) > 3
     many.close()
-    one, several = LiveIndex(tmp_path / "one"), LiveIndex(tmp_path / "many")
+    _same_answers(tmp_path / "one", tmp_path / "many")
+
+
+def test_segments_of_one_document_with_empty_fields(tmp_path: Path) -> None:
+    """A segment per document, the last with every text field empty."""
+    docs = [
+        {"slug": "title-only", "title": "党", "body": "", "slogans": [""], "date": ""},
+        {"slug": "one-unit", "title": "五", "body": "村", "slogans": ["五"]},
+        {"slug": "empty", "title": "", "body": "", "slogans": [], "date": "2016-01-01"},
+    ]
+    rows = [document_row(d) for d in docs]
+    write_documents(tmp_path / "one", rows, (), Normaliser())
+    write_documents(tmp_path / "many", rows, (), Normaliser(), segment_positions=1, batch=1)
+    many = index.open_dir(str(tmp_path / "many"), indexname=INDEX_NAME)
+    assert [s.doc_count() for s in many._segments()] == [1, 1, 1]
+    many.close()
+    _same_answers(tmp_path / "one", tmp_path / "many")
+
+
+def _same_answers(one_dir: Path, many_dir: Path) -> None:
+    one, several = LiveIndex(one_dir), LiveIndex(many_dir)
     for literal in ("党建", "党", "凭借工作", "Grid 2.0", "村级集体经济", "五", "篇\n村"):
         q = Query(must=(Literal(literal),))
         a, b = one.search(q, 0, 1000, 10.0), several.search(q, 0, 1000, 10.0)
@@ -196,7 +216,8 @@ def test_segments_answer_as_one(tmp_path: Path) -> None:
         assert [(h.stored["slug"], round(h.score, 6)) for h in a.hits] == [
             (h.stored["slug"], round(h.score, 6)) for h in b.hits
         ], literal
-    assert list(itertools.islice(rows, 1))  # rows were a list, reused
+    one.close()
+    several.close()
 
 
 def _expected_postings(
@@ -298,3 +319,29 @@ def test_hash_tables_laid_out_with_numpy_find_every_key(tmp_path: Path) -> None:
     assert [k for k, _ in reader.items()] == keys
     assert all(reader[key] == key[::-1] for key in keys)
     assert b"key999999" not in reader
+
+
+def test_block_pickles_with_more_than_65535_distinct_characters() -> None:
+    """A segment whose term keys do not fit 32 bits (the argsort path of the sort)."""
+    chars = [chr(c) for c in (*range(0x4E00, 0xA000), *range(0x20000, 0x2B000))]
+    assert len(chars) > 65_535
+    texts = ["".join(chars), "".join(reversed(chars[:50_000])) + "\n" + chars[7] * 3]
+    docnums = [3, 9]
+    expected = _expected_postings([positioned(t) for t in texts], docnums)
+    lengths = [sum(map(len, gram_positions(positioned(t)).values())) for t in texts]
+    got: dict[bytes, list[tuple[int, int, bytes]]] = {}
+    for blocks in _gram_blocks(
+        [positioned(t) + "\n" for t in texts], array("q", docnums), array("q", lengths), 1.0, 128
+    ):
+        for t, term in enumerate(blocks.terms):
+            for b in range(blocks.term_blocks[t], blocks.term_blocks[t + 1]):
+                data = bytes(blocks.data[blocks.offset[b] : blocks.offset[b] + blocks.size[b]])
+                ids, weights, values = pickle.loads(data)
+                if weights is None:
+                    weights = [1.0] * len(ids)
+                elif isinstance(weights, float):
+                    weights = [weights] * len(ids)
+                ids = list(itertools.accumulate(ids))
+                freqs = [int(w) for w in weights]
+                got.setdefault(term, []).extend(zip(ids, freqs, values, strict=True))
+    assert got == expected
