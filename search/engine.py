@@ -665,8 +665,7 @@ def _encode_blocks(
     one_at = wat[same]
     out[one_at] = ord("G")
     first = bmaxw[same].astype(">f8").view(np.uint8).reshape(-1, 8)
-    for i in range(8):
-        out[one_at + 1 + i] = first[:, i]
+    out[one_at[:, None] + np.arange(1, 9)] = first
     many = ~(ones | same)
     out[wat[many]] = ord(_MARK)
     out[wat[many] + 1 + 9 * bcount[many]] = ord(_TUPLE)
@@ -674,8 +673,7 @@ def _encode_blocks(
     at_w = wat[pblock[pmany]] + 1 + 9 * (within[pmany] % limit)
     out[at_w] = ord("G")
     every = weight[pmany].astype(">f8").view(np.uint8).reshape(-1, 8)
-    for i in range(8):
-        out[at_w + 1 + i] = every[:, i]
+    out[at_w[:, None] + np.arange(1, 9)] = every
     del at_w, every, pmany, weight, within
     # values: SHORT_BINBYTES or BINBYTES, then the value: count, pickled deltas
     vstart = vat[pblock] + _within(vhead + vsize, bstart, pblock)
@@ -689,10 +687,11 @@ def _encode_blocks(
             out[at_b + 1 + i] = (v >> (8 * i)) & 255
     value = vstart + vhead
     del vstart, vhead
-    out[value[:, None] + np.arange(4)] = freq.astype(">u4").view(np.uint8).reshape(-1, 4)
-    out[value[:, None] + np.arange(4, 4 + len(_LIST_HEAD))] = np.frombuffer(
-        _LIST_HEAD, dtype=np.uint8
-    )
+    head = np.empty((npost, 4 + len(_LIST_HEAD)), dtype=np.uint8)  # count, list head
+    head[:, :4] = freq.astype(">u4").view(np.uint8).reshape(-1, 4)
+    head[:, 4:] = np.frombuffer(_LIST_HEAD, dtype=np.uint8)
+    out[value[:, None] + np.arange(head.shape[1])] = head
+    del head
     out[value + vsize - 1] = ord(_STOP)
     item = value[op] + (4 + len(_LIST_HEAD)) + _within(osize, pstart, op) + mark
     del value, osize

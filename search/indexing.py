@@ -6,7 +6,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,8 @@ def _keywords(values: Iterable[str]) -> str:
 #: Joins texts for one OpenCC call: a private-use character no dictionary entry holds,
 #: so no phrase matches across two texts.
 _SEPARATOR = "\ue002"
-#: Characters of text converted per OpenCC call (bounds the memory of the arrays).
+#: Characters of text converted per OpenCC call and compared at a time (bounds the
+#: memory of the arrays).
 _BATCH_CHARS = 1_000_000
 #: Below this many characters, texts are compared one by one, without numpy.
 _FEW_CHARS = 200_000
@@ -64,21 +65,27 @@ def variant_pairs(
                 conversions += theirs
             else:
                 texts += own
-        if given:
-            pairs |= _text_pairs(given, conversions, base)
+        for start, end in _batches(given):
+            pairs |= _text_pairs(given[start:end], conversions[start:end], base)
         if not texts:
             continue
         converter = (converters or {}).get(variant) or make_converter(variant, phrases)
-        start = 0
-        while start < len(texts):
-            end, size = start, 0
-            while end < len(texts) and (end == start or size < _BATCH_CHARS):
-                size += len(texts[end])
-                end += 1
+        for start, end in _batches(texts):
             batch = texts[start:end]
             pairs |= _text_pairs(batch, _convert_all(converter, batch), base)
-            start = end
     return pairs
+
+
+def _batches(texts: list[str]) -> Iterator[tuple[int, int]]:
+    """(start, end) of consecutive texts of about :data:`_BATCH_CHARS` characters."""
+    start = 0
+    while start < len(texts):
+        end, size = start, 0
+        while end < len(texts) and (end == start or size < _BATCH_CHARS):
+            size += len(texts[end])
+            end += 1
+        yield start, end
+        start = end
 
 
 def _given_conversion(doc: dict[str, Any], variant: str) -> tuple[str, ...] | None:
