@@ -70,10 +70,22 @@ def write_file(path: Path, data: bytes) -> None:
         path.with_name(path.name + ".gz").write_bytes(gzip_bytes(data))
 
 
-def write_files(root: Path, files: Mapping[str, bytes]) -> None:
-    """Write ``files`` (POSIX relative path -> bytes) below ``root``, in sorted order."""
+def write_files(root: Path, files: Mapping[str, bytes], flat: bool = False) -> None:
+    """Write ``files`` (POSIX relative path -> bytes) below ``root``, in sorted order
+    (``flat``: each directly in ``root``, under its :func:`flat_name`)."""
     for rel in sorted(files):
-        write_file(root / rel, files[rel])
+        write_file(root / (flat_name(rel) if flat else rel), files[rel])
+
+
+def flat_name(rel: str) -> str:
+    """A file name for the output path ``rel`` in a flat staging folder (an incremental
+    build stages its files there: making a folder for each page cost more than writing
+    it)."""
+    return rel.replace("%", "%25").replace("/", "%2F")
+
+
+def _unflatten(name: str) -> str:
+    return name.replace("%2F", "/").replace("%25", "%")
 
 
 def link_file(source: Path, target: Path) -> None:
@@ -99,9 +111,9 @@ def link_folder(source: Path, target: Path) -> None:
             os.link(entry.path, target / entry.name)
 
 
-def copy_files(root: Path, copies: Iterable[tuple[str, Path]]) -> None:
+def copy_files(root: Path, copies: Iterable[tuple[str, Path]], flat: bool = False) -> None:
     for rel, source in sorted(copies):
-        target = root / rel
+        target = root / (flat_name(rel) if flat else rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
         if target.suffix in COMPRESSIBLE:
@@ -161,20 +173,23 @@ def publish(output: Path, fill: Callable[[Path], None]) -> None:
 
 def publish_changes(output: Path, fill: Callable[[Path], None], removed: Iterable[str]) -> None:
     """Publish an incremental build: ``fill(staging)`` writes only the files that
-    changed (and, if the index changed, a whole new ``_search/whoosh``); once it has
-    succeeded, each file is moved into ``output`` with an atomic rename, the index
-    folder is swapped in at once, and ``removed`` files (with their .gz) are deleted.
+    changed, each directly in the staging folder under its :func:`flat_name` (and, if
+    the index changed, a whole new ``_search/whoosh``); once it has succeeded, each
+    file is moved into ``output`` with an atomic rename, the index folder is swapped in
+    at once, and ``removed`` files (with their .gz) are deleted.
 
     A failed ``fill`` leaves ``output`` untouched, as a full build does; a reader may see
     a few pages old and a few new for the moment the renames take."""
     output = output.absolute()
     staging, previous = _fill_staging(output, fill)
     new_index = staging / "_search" / "whoosh"
-    staged = sorted(p for p in staging.rglob("*") if p.is_file() and new_index not in p.parents)
-    for path in staged:
-        target = output / path.relative_to(staging)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, target)
+    made: set[Path] = set()
+    for name in sorted(entry.name for entry in os.scandir(staging) if entry.is_file()):
+        target = output / _unflatten(name)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        os.replace(staging / name, target)
     if new_index.is_dir():
         live = output / "_search" / "whoosh"
         if not live.is_dir():

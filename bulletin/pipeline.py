@@ -50,6 +50,7 @@ from bulletin.markup import LinkMap, MarkdownRenderer
 from bulletin.model import Site
 from bulletin.output import (
     copy_files,
+    flat_name,
     gzip_bytes,
     has_twin,
     link_file,
@@ -410,13 +411,14 @@ def _build(
         ]
         work += [(e.rel, e.make) for e in extras if e.rel not in kept]
 
-        def render_work(staging: Path) -> None:
-            """Render ``work`` on worker processes; then put the index beside the pages."""
+        def render_work(staging: Path, flat: bool = False) -> None:
+            """Render ``work`` on worker processes; then put the index beside the pages.
+            ``flat``: the staging folder is flat (see ``output.publish_changes``)."""
             if progress:
                 progress.start(len(work))
 
             def make(item: tuple[str, Callable[[], bytes]]) -> list[tuple[str, str, str]]:
-                write_file(staging / item[0], item[1]())
+                write_file(staging / (flat_name(item[0]) if flat else item[0]), item[1]())
                 return bodies.store.take_conversions() if use_cache else []
 
             made = parallel_map(make, work, jobs, progress=progress.advance if progress else None)
@@ -441,16 +443,18 @@ def _build(
 
         def fill_changes(staging: Path) -> None:
             """Only what differs from the previous output."""
-            write_files(staging, {r: d for r, d in files.items() if not _same(output / r, d)})
+            changed = {r: d for r, d in files.items() if not _same(output / r, d)}
+            write_files(staging, changed, flat=True)
             copy_files(
                 staging,
                 ((r, p) for r, p in statics.items() if not _same(output / r, p.read_bytes())),
+                flat=True,
             )
-            render_work(staging)
+            render_work(staging, flat=True)
 
         timings.lap("what to render")
         built = set(keys) | set(files) | set(statics)
-        if cache.loaded and output.is_dir() and len(work) <= len(keys) // 2:
+        if cache.loaded and output.is_dir():
             stale = [
                 r for r, entry in cache.files.items() if entry[0] != "index" and r not in built
             ]
