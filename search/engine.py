@@ -346,9 +346,12 @@ class _PostingsWriter(W3PostingsWriter):
 
 
 class _Codec(W3Codec):
-    """Whoosh's codec with :class:`_PostingsWriter` (reading is Whoosh's). Pickled with
-    each segment it writes, as ``search.engine._Codec``: the analyzers already make
-    the index need this module."""
+    """Whoosh's codec with :class:`_PostingsWriter` (reading is Whoosh's). Each segment
+    keeps its codec in the TOC: this one pickles as Whoosh's own ``W3Codec``, which
+    reads the same, so a TOC names no class that an older ``search`` lacks."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (W3Codec, (self._blocklimit, self._compression, self._inlinelimit))
 
     def postings_writer(self, dbfile: Any, byteids: bool = False) -> W3PostingsWriter:
         return _PostingsWriter(

@@ -45,6 +45,7 @@ from search.engine import (
     _gram_blocks,
     make_schema,
     share_normaliser,
+    update_documents,
     write_documents,
 )
 from search.indexing import document_row
@@ -345,3 +346,18 @@ def test_block_pickles_with_more_than_65535_distinct_characters() -> None:
                 freqs = [int(w) for w in weights]
                 got.setdefault(term, []).extend(zip(ids, freqs, values, strict=True))
     assert got == expected
+
+
+def test_the_toc_names_whooshs_codec(tmp_path: Path) -> None:
+    """Segments written through ``engine._Codec`` (the bulk writer, an update) record
+    Whoosh's ``W3Codec``, so an older ``search`` still opens the index."""
+    rows = [document_row(d) for d in _documents()[:20]]
+    write_documents(tmp_path, rows[:10], (), Normaliser(), block_postings=512)
+    update_documents(tmp_path, rows[10:], ["extra-000"], Normaliser())
+    tocs = list(tmp_path.glob(f"_{INDEX_NAME}_*.toc"))
+    assert tocs and all(b"_Codec" not in toc.read_bytes() for toc in tocs)
+    ix = index.open_dir(str(tmp_path), indexname=INDEX_NAME)
+    codecs = [segment.codec() for segment in ix._segments()]
+    assert [type(c) for c in codecs] == [W3Codec, W3Codec]
+    assert codecs[0]._blocklimit == 512
+    ix.close()
