@@ -1,9 +1,11 @@
 """The fast indexing path writes what Whoosh's own path writes.
 
-``GramField``/``UnitField`` compute postings without Whoosh's token machinery and
-``_BulkWriter`` hands them to the codec in blocks; here an index written that way is
-compared, term by term and posting by posting, with one written by Whoosh's standard
-writer from plain ``TEXT`` fields with the same analyzers.
+``_BulkWriter`` sorts a segment's bigram occurrences with numpy and lays out the
+blocks' pickles, the postings streams and the terms table itself; here an index
+written that way is compared, term by term and posting by posting, with one written
+by Whoosh's standard writer from plain ``TEXT`` fields with the same analyzers (and
+the same block size), and the pieces are checked where pickle and the hash tables
+have edges.
 """
 
 from __future__ import annotations
