@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -169,6 +169,10 @@ def _with(article: Article, name: str, value: str) -> Article:
     return copied
 
 
+def _parse_here(parse: Callable[[SourceFile], Any], files: list[SourceFile]) -> list[Any]:
+    return [parse(source) for source in files]
+
+
 def _unique(items: list, what: str) -> list[Problem]:
     """Problems for slugs used by more than one file."""
     seen: dict[str, str] = {}
@@ -186,14 +190,18 @@ def _unique(items: list, what: str) -> list[Problem]:
 
 
 def load_site(
-    tree: SourceTree, content_display: str, memo: dict[str, Any] | None = None
+    tree: SourceTree,
+    content_display: str,
+    memo: dict[str, Any] | None = None,
+    parse_all: Callable[[Callable[[SourceFile], Any], list[SourceFile]], list[Any]] | None = None,
 ) -> tuple[Site, list[Problem]]:
     """Parse and validate all content. The Site holds what could be parsed; any problem
     of severity "error" means nothing may be published.
 
     ``memo`` maps the digest of a content file (path and bytes) to its parse result; it
     is read and filled, so a build cache can skip parsing unchanged files. (An article's
-    Markdown body stays with its file: see :class:`ArticleBodies`.)"""
+    Markdown body stays with its file: see :class:`ArticleBodies`.) ``parse_all(parse,
+    files)`` is ``[parse(f) for f in files]``, perhaps on several processes."""
     memo = {} if memo is None else memo
     config, problems = load_config(tree.site_config, content_display)
     phrases, phrase_problems = load_phrases(tree.phrases)
@@ -210,9 +218,10 @@ def load_site(
         )
 
     articles: list[Article] = []
+    unparsed = list({s.digest: s for s in tree.articles if s.digest not in memo}.values())
+    parsed = (parse_all or _parse_here)(_article, unparsed)
+    memo.update((source.digest, result) for source, result in zip(unparsed, parsed, strict=True))
     for source in tree.articles:
-        if source.digest not in memo:
-            memo[source.digest] = _article(source)
         article, found = memo[source.digest]
         problems += found
         if article is not None:

@@ -62,12 +62,19 @@ def gzip_bytes(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=6, mtime=0)
 
 
-def write_file(path: Path, data: bytes) -> None:
+def write_file(path: Path | str, data: bytes) -> None:
     """Write one output file, and its ``.gz`` twin where nginx can serve one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    if path.suffix in COMPRESSIBLE:
-        path.with_name(path.name + ".gz").write_bytes(gzip_bytes(data))
+    name = os.fspath(path)
+    try:
+        handle = open(name, "wb")  # noqa: SIM115 (closed below; most folders exist)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(name), exist_ok=True)
+        handle = open(name, "wb")  # noqa: SIM115
+    with handle:
+        handle.write(data)
+    if os.path.splitext(name)[1] in COMPRESSIBLE:
+        with open(name + ".gz", "wb") as twin:
+            twin.write(gzip_bytes(data))
 
 
 def write_files(root: Path, files: Mapping[str, bytes], flat: bool = False) -> None:

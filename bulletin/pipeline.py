@@ -124,7 +124,12 @@ def check(
     of an earlier build for unchanged files."""
     tree = read_tree(content, cache.sources if cache else None)
     parsed = dict(cache.parsed) if cache else {}
-    site, problems = load_site(tree, str(content), parsed)
+    site, problems = load_site(
+        tree,
+        str(content),
+        parsed,
+        lambda parse, files: parallel_map(parse, files, jobs, chunk_size=64),
+    )
     if base_url is not None:
         normalised, error = normalise_base_url(base_url)
         if error:
@@ -348,16 +353,19 @@ def _build(
     index_unchanged = index_reusable and not changed and not removed
     index_work = output.with_name(f".{output.name}.index-{os.getpid()}")
 
+    converters = {name: variant.converter for name, variant in variants.items()}
+
     def write_search_index() -> None:
         """Update the previous index with what changed, or write a fresh one."""
         index_dir = index_work / "whoosh"
         if index_reusable:
             update = search_documents(site, bodies, variants, issues_by_slug, slugs=changed)
             previous = output / "_search" / "whoosh"
-            if update_index(index_dir, previous, update, changed, removed, meta):
+            if update_index(index_dir, previous, update, changed, removed, meta, converters):
                 return
             shutil.rmtree(index_dir, ignore_errors=True)
-        write_index(index_dir, search_documents(site, bodies, variants, issues_by_slug), meta)
+        documents = search_documents(site, bodies, variants, issues_by_slug)
+        write_index(index_dir, documents, meta, converters)
 
     index: Background | None = None
     _remove_stale_scratch(output)
@@ -418,7 +426,8 @@ def _build(
                 progress.start(len(work))
 
             def make(item: tuple[str, Callable[[], bytes]]) -> list[tuple[str, str, str]]:
-                write_file(staging / (flat_name(item[0]) if flat else item[0]), item[1]())
+                rel = flat_name(item[0]) if flat else item[0]
+                write_file(f"{staging}/{rel}", item[1]())
                 return bodies.store.take_conversions() if use_cache else []
 
             made = parallel_map(make, work, jobs, progress=progress.advance if progress else None)
