@@ -258,10 +258,17 @@ def build(
     With ``use_cache``, results of the last build kept in ``output.cache/`` are reused
     where their inputs are unchanged; the output is the same either way."""
     timings = Timings(enabled=bool(os.environ.get("BULLETIN_TIMINGS")))
+    # The build holds many long-lived objects (the cache, the model, page data), which
+    # made each full collection of the cyclic collector slow: it is off here and on
+    # while pages render (parallel.collecting), in workers and in the index process.
+    collector_was_on = gc.isenabled()
+    gc.disable()
     try:
         return _build(content, output, base_url, templates, use_cache, jobs, progress, timings)
     finally:
         gc.unfreeze()
+        if collector_was_on:
+            gc.enable()
         timings.report()
 
 
