@@ -1,20 +1,23 @@
 """The build cache: what the last build computed, so an edit redoes only what it touches.
 
-Kept beside the output folder (``output.cache/``), never inside what gets deployed:
-``cache.pickle`` remembers parsed files (by the digest of their bytes; an article's
-Markdown body is taken from the file again, not stored), the slugs made from names, a
-summary of each rendered Markdown body and, for each output file, the key of everything
-that went into it; a page whose key is unchanged is kept (or hard-linked) from the
-previous output instead of rendered again. Rendered bodies themselves are files in
-``bodies/``, named by their key and read only when a page that shows one is rendered,
-so loading the cache costs milliseconds even for thousands of articles. Every entry is
-keyed by content, so a stale entry is never looked up; the whole cache is dropped when
-the code or the Python packages change.
+Kept beside the output folder (``output.cache/``), never inside what gets deployed.
+``cache.pickle`` remembers each content file's stamp and digest (an unchanged file is
+neither read nor hashed), parse results by digest (articles as field tuples, without
+their Markdown, which stays with the file), the slugs made from names and headings, the
+compiled templates, the HTML of issue notes and pages, a summary of each rendered
+article body and, for each output file, the key of everything that went into it and
+the stamps of the file and its .gz; a page whose key is unchanged is kept (or
+hard-linked) from the previous output instead of rendered again. Rendered bodies, with
+their Traditional conversions, are files in ``bodies/`` named by their key, read only
+when a page that shows one is rendered. Every entry is keyed by content, so a stale
+entry is never looked up; the whole cache is dropped when the code or the Python
+packages change.
 
 A cache is never trusted: it is read with an unpickler that only builds the project's
-own content classes, checked for its format and fingerprint, and each output file it
-would reuse is checked against the size, mtime and inode recorded when it was written.
-Anything unexpected means a full build.
+own content classes, checked for its format and fingerprint; compiled templates are
+used only if their digest matches, a body file only if it names its own key, and each
+output file it would reuse is checked against the size, mtime and inode recorded when
+it was written. Anything unexpected means that part is made again.
 """
 
 from __future__ import annotations
