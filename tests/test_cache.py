@@ -31,6 +31,13 @@ def assert_same_site(one: Path, two: Path) -> None:
     assert mismatch == [] and errors == []
 
 
+def _clean_build_equals(content: Path, site: Path, tmp_path: Path, **options) -> None:
+    clean = tmp_path / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    pipeline.build(content, clean, use_cache=False, **options)
+    assert_same_site(site, clean)
+
+
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
     folder = tmp_path / "content"
@@ -76,9 +83,7 @@ def test_an_article_edit_reuses_untouched_pages_and_equals_a_clean_build(
         "utf-8"
     )
 
-    clean = tmp_path / "clean"
-    pipeline.build(content, clean, use_cache=False)
-    assert_same_site(site, clean)
+    _clean_build_equals(content, site, tmp_path)
 
 
 def test_template_config_and_phrase_edits_give_a_clean_build_result(
@@ -90,9 +95,7 @@ def test_template_config_and_phrase_edits_give_a_clean_build_result(
     _edit(content / "site.yaml", "title: 社区工作简报", "title: 社区工作通讯")
     _edit(content / "phrases.txt", "审签\t審簽", "审签\t審签")
     pipeline.build(content, site, templates=templates)
-    clean = tmp_path / "clean"
-    pipeline.build(content, clean, templates=templates, use_cache=False)
-    assert_same_site(site, clean)
+    _clean_build_equals(content, site, tmp_path, templates=templates)
     assert "《關於本刊》" in (site / "zh-hant/about/index.html").read_text("utf-8")
     assert "審签制度" in (site / "zh-hant/articles/shenqian/index.html").read_text("utf-8")
 
@@ -105,9 +108,7 @@ def test_adding_and_removing_articles_equals_a_clean_build(content: Path, tmp_pa
     _edit(content / "articles" / "shequ-6.md", "date: 2017-01-10", "date: 2017-08-10")
     pipeline.build(content, site)
     assert not (site / "zh-hans/articles/shequ-5").exists()
-    clean = tmp_path / "clean"
-    pipeline.build(content, clean, use_cache=False)
-    assert_same_site(site, clean)
+    _clean_build_equals(content, site, tmp_path)
 
 
 def test_a_corrupt_or_foreign_cache_is_ignored(content: Path, tmp_path: Path) -> None:
@@ -206,16 +207,7 @@ def test_a_template_edit_renders_pages_again_but_keeps_the_index(
     assert 'id="top"' in (site / "zh-hans/about/index.html").read_text("utf-8")
     after = {p.name: _inode(p) for p in (site / "_search" / "whoosh").glob("*.seg")}
     assert after == segments  # the same files: the index was not written again
-    clean = tmp_path / "clean"
-    pipeline.build(content, clean, templates=templates, use_cache=False)
-    assert_same_site(site, clean)
-
-
-def _clean_build_equals(content: Path, site: Path, tmp_path: Path, **options) -> None:
-    clean = tmp_path / "clean"
-    shutil.rmtree(clean, ignore_errors=True)
-    pipeline.build(content, clean, use_cache=False, **options)
-    assert_same_site(site, clean)
+    _clean_build_equals(content, site, tmp_path, templates=templates)
 
 
 def test_an_issue_title_and_note_edit_reach_every_page_that_shows_them(
@@ -392,9 +384,7 @@ def test_a_phrase_only_edit_converts_pages_again(content: Path, tmp_path: Path) 
     pipeline.build(content, site)
     assert "審签制度" in (site / "zh-hant/articles/shenqian/index.html").read_text("utf-8")
     assert "審签制度" in (site / "zh-hant/feed.xml").read_text("utf-8")
-    clean = tmp_path / "clean"
-    pipeline.build(content, clean, use_cache=False)
-    assert_same_site(site, clean)
+    _clean_build_equals(content, site, tmp_path)
 
 
 def test_damaged_compiled_templates_in_the_cache_are_not_used(
@@ -408,9 +398,7 @@ def test_damaged_compiled_templates_in_the_cache_are_not_used(
     stored.write_bytes(data.replace("首页".encode(), "首頁".encode()))
     _edit(content / "site.yaml", "title: 社区工作简报", "title: 社区工作通讯")  # every page
     pipeline.build(content, site)
-    clean = tmp_path / "clean"
-    pipeline.build(content, clean, use_cache=False)
-    assert_same_site(site, clean)
+    _clean_build_equals(content, site, tmp_path)
 
 
 def test_compiled_templates_in_the_cache_run_no_code(content: Path, tmp_path: Path) -> None:
@@ -440,9 +428,7 @@ def test_touched_gz_twins_are_written_again(content: Path, tmp_path: Path) -> No
     (site / "sitemap.xml.gz").write_bytes(b"tampered")
     (site / "static/images/map.svg.gz").write_bytes(b"tampered")
     pipeline.build(content, site)
-    clean = tmp_path / "clean"
-    pipeline.build(content, clean, use_cache=False)
-    assert_same_site(site, clean)
+    _clean_build_equals(content, site, tmp_path)
 
 
 def test_a_moved_content_folder_names_its_new_paths(content: Path, tmp_path: Path) -> None:
@@ -468,9 +454,7 @@ def test_a_folder_in_place_of_a_body_file_is_no_crash(content: Path, tmp_path: P
         body.mkdir()
     _edit(content / "site.yaml", "title: 社区工作简报", "title: 社区工作通讯")
     pipeline.build(content, site)
-    clean = tmp_path / "clean"
-    pipeline.build(content, clean, use_cache=False)
-    assert_same_site(site, clean)
+    _clean_build_equals(content, site, tmp_path)
 
 
 def test_a_body_file_holding_another_body_is_not_trusted(content: Path, tmp_path: Path) -> None:
@@ -482,9 +466,7 @@ def test_a_body_file_holding_another_body_is_not_trusted(content: Path, tmp_path
         body.write_bytes(first)
     _edit(content / "site.yaml", "title: 社区工作简报", "title: 社区工作通讯")
     pipeline.build(content, site)
-    clean = tmp_path / "clean"
-    pipeline.build(content, clean, use_cache=False)
-    assert_same_site(site, clean)
+    _clean_build_equals(content, site, tmp_path)
 
 
 def test_after_many_updates_the_index_is_written_afresh(

@@ -214,8 +214,7 @@ def test_feeds_assets_and_sitemap_have_byte_exact_gzip_twins_and_pages_none(
     texts = [
         p
         for p in variants_site.rglob("*")
-        if p.suffix in {".xml", ".css", ".js", ".svg", ".txt", ".json"}
-        and "_search" not in p.parts
+        if p.suffix in {".xml", ".css", ".js", ".svg", ".txt", ".json"} and "_search" not in p.parts
     ]
     assert len(texts) > 10
     for path in texts:

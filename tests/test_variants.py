@@ -60,7 +60,7 @@ def test_a_body_converted_on_its_own_reads_as_within_its_page(variants) -> None:
     from .conftest import FIXTURES, ROOT
 
     before = '<dl><dt>县区</dt><dd title="某区">某区</dd></dl>\n  <div class="article-body">\n'
-    after = '\n  </div>\n<p>下一篇：干部群众</p>'
+    after = "\n  </div>\n<p>下一篇：干部群众</p>"
     checked = [check(folder, lint=False) for folder in (ROOT / "content", FIXTURES / "variants")]
     bodies = [c.bodies.get(a.slug).html for c in checked for a in c.site.articles]
     bodies.append(f"<p>{KEEP_OPEN}后台{KEEP_CLOSE}里面的发展</p>")
