@@ -37,7 +37,9 @@ def make_parser() -> argparse.ArgumentParser:
         "--output",
         type=Path,
         default=Path("output"),
-        help="where the site is written (default: output/); replaced atomically",
+        help="where the site is written (default: output/); only after everything has "
+        "rendered: a full build swaps the new folder in at once, a rebuild renames each "
+        "changed file into place",
     )
     build.add_argument(
         "--base-url",

@@ -108,7 +108,6 @@ class BuildResult:
     variants: int
     seconds: float
     warnings: tuple[Problem, ...]
-    rendered: int = 0  # pages and other files made this time (the rest were kept)
 
 
 def check(
@@ -337,10 +336,9 @@ def _build(
 
     # the search index: updated with the articles whose document changed, or written
     # afresh; in a process of its own from here on, into a folder beside the output
-    sources = {source.rel: source.digest for source in tree.articles}
-    article_digests = {
-        id(a): digest(sources[a.rel], a.issue, bodies.keys[a.slug]) for a in site.articles
-    }
+    # an article's body key stands for its file (it is the file's digest, with where
+    # the other files are if the body links to them); the issue is linked from outside
+    article_digests = {id(a): digest(bodies.keys[a.slug], a.issue) for a in site.articles}
     issues_by_slug = {issue.slug: issue for issue in site.issues}
     document_digests = {
         a.slug: digest(article_digests[id(a)], issues_by_slug[a.issue].title if a.issue else "")
@@ -521,7 +519,6 @@ def _build(
         variants=len(variants),
         seconds=time.perf_counter() - started,
         warnings=tuple(p for p in checked.problems if p.severity == "warning"),
-        rendered=len(work),
     )
 
 
