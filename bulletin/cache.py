@@ -45,7 +45,7 @@ from bulletin.sources import FileStamp, SourceTree
 if TYPE_CHECKING:
     from bulletin.markup import Rendered
 
-FORMAT = 4
+FORMAT = 5
 PACKAGES = ("jinja2", "markdown", "pyyaml", "opencc", "whoosh-reloaded", "nh3", "pypinyin")
 _ALLOWED = {
     ("bulletin.model", "Article"),
@@ -136,16 +136,28 @@ class DataKeys:
     (``article_digests``: id -> digest), an issue for the digest of its fields and a
     rendered body for its key, so a list page's key costs one string per article. (A
     dispatch table is consulted for these types only, where a reducer_override would be
-    called for every object.)"""
+    called for every object.) The slugs of the articles (and bodies) met while keying
+    are added to ``refs`` when it is a set: what the data shows."""
 
     def __init__(self, article_digests: Mapping[int, str]) -> None:
         self.article_digests = article_digests
         self.issue_digests: dict[int, str] = {}
+        self.refs: set[str] | None = None
         self.dispatch_table = {
-            Article: lambda article: (str, (self.article_digests[id(article)],)),
+            Article: lambda article: (str, (self._article_digest(article),)),
             Issue: lambda issue: (str, (self._issue_digest(issue),)),
-            BodyRef: lambda ref: (str, (ref.key,)),
+            BodyRef: lambda ref: (str, (self._body_key(ref),)),
         }
+
+    def _article_digest(self, article: Article) -> str:
+        if self.refs is not None:
+            self.refs.add(article.slug)
+        return self.article_digests[id(article)]
+
+    def _body_key(self, ref: BodyRef) -> str:
+        if self.refs is not None:
+            self.refs.add(ref.slug)
+        return ref.key
 
     def _flat(self, data: Any) -> str | None:
         """A key text for a tuple of plain values and a flat dict of them (an article
@@ -174,9 +186,9 @@ class DataKeys:
         if kind is str or kind is int or kind is bool or value is None:
             return f"{kind.__name__}:{value!r}"
         if kind is Article:
-            return f"article:{self.article_digests[id(value)]}"
+            return f"article:{self._article_digest(value)}"
         if kind is BodyRef:
-            return f"body:{value.key}"
+            return f"body:{self._body_key(value)}"
         if kind is Issue:
             return f"issue:{self._issue_digest(value)}"
         return None
@@ -392,10 +404,11 @@ class BodyRef:
     body is most of an article page's text, and a template edit changes no body). In a
     page key it stands for its key."""
 
-    __slots__ = ("key", "store")
+    __slots__ = ("key", "slug", "store")
 
-    def __init__(self, key: str, store: BodyStore) -> None:
+    def __init__(self, key: str, slug: str, store: BodyStore) -> None:
         self.key = key
+        self.slug = slug  # the article's
         self.store = store
 
     def __html__(self) -> str:
@@ -453,7 +466,7 @@ class Bodies:
         return self.store.get(self.keys[slug])
 
     def ref(self, slug: str) -> BodyRef:
-        return BodyRef(self.keys[slug], self.store)
+        return BodyRef(self.keys[slug], slug, self.store)
 
     def first_paragraph(self, slug: str) -> str:
         return self.store.first_paragraph(self.keys[slug])
@@ -482,6 +495,9 @@ class BuildCache:
     templates: dict[str, bytes] = field(default_factory=dict)  # compiled templates
     # content file as displayed -> stamp, digest
     sources: dict[str, tuple[FileStamp, str]] = field(default_factory=dict)
+    # digest of all a build's inputs but the articles' files (see pipeline.structure)
+    structure: str = ""
+    refs: dict[str, tuple[int, ...]] = field(default_factory=dict)  # slug -> page indexes
     loaded: bool = False  # False: no usable cache was found (a full build)
 
     @classmethod
@@ -518,6 +534,7 @@ class BuildCache:
                     "templates",
                     "sources",
                     "texts",
+                    "refs",
                 )
             )
         ) or not all(type(v) is tuple and len(v) == 3 for v in state["files"].values()):
@@ -541,6 +558,8 @@ class BuildCache:
             templates=state["templates"],
             sources=state["sources"],
             texts=state["texts"],
+            structure=str(state.get("structure", "")),
+            refs=state["refs"],
             loaded=True,
         )
 
@@ -578,6 +597,8 @@ class BuildCache:
         tree: SourceTree,
         index_segments: int,
         texts: Mapping[str, str],
+        structure: str,
+        refs: Mapping[str, tuple[int, ...]],
     ) -> None:
         """Record this build (after it was published into ``output``). Output files
         not in ``written`` kept their stamps from the last build."""
@@ -610,6 +631,8 @@ class BuildCache:
             "sources": _settled_sources(tree),
             "index_segments": index_segments,
             "texts": dict(texts),
+            "structure": structure,
+            "refs": dict(refs),
         }
         temporary = path / f"cache.pickle.{os.getpid()}"
         with temporary.open("wb") as handle:

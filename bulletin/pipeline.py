@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -47,7 +47,7 @@ from bulletin.cache import (
 from bulletin.config import normalise_base_url
 from bulletin.content import ArticleBodies, has_links, load_site
 from bulletin.markup import LinkMap, MarkdownRenderer
-from bulletin.model import Site
+from bulletin.model import Article, Site
 from bulletin.output import (
     copy_files,
     flat_name,
@@ -65,6 +65,8 @@ from bulletin.problems import ContentError, Problem
 from bulletin.render import (
     TEMPLATES_DIR,
     Assets,
+    PageJob,
+    PageSpec,
     SiteRenderer,
     make_environment,
     search_documents,
@@ -73,7 +75,7 @@ from bulletin.render import (
 from bulletin.slugs import Slugger
 from bulletin.sources import SourceTree, read_tree
 from bulletin.taxonomy import build_taxonomies
-from bulletin.variants import make_variants, phrases_text
+from bulletin.variants import Variant, make_variants, phrases_text
 from search.indexing import update_index, write_index
 
 OUTPUT_MARK = "_search/meta.json"  # a folder holding this was written by a build
@@ -398,14 +400,17 @@ def _build(
         # the key of every output file: a file whose key is unchanged is kept
         data_key = DataKeys(article_digests)
         shared = data_key((fingerprint, tree_digest([templates]), renderer.shared_data()))
-        page_jobs = renderer.page_jobs()
-        spec_keys = {
-            id(spec): data_key((shared, spec.template, spec.path, spec.context))
-            for spec in renderer.page_specs()
-        }
-        keys = {
-            job.rel: f"{spec_keys[id(job.spec)]}:{variants[job.variant].key}" for job in page_jobs
-        }
+        specs, page_jobs = renderer.page_specs(), renderer.page_jobs()
+        structure = site_structure(shared, tree, len(specs))
+        keys, refs = page_keys(
+            specs,
+            page_jobs,
+            variants,
+            data_key,
+            shared,
+            cache,
+            changed_bodies(cache, checked, structure),
+        )
         extras = list(renderer.extra_files())
         keys.update({e.rel: data_key((shared, e.rel, e.data)) for e in extras})
         files.update({f"assets/{name}": data for name, data in renderer.assets.files.items()})
@@ -507,6 +512,8 @@ def _build(
                 tree,
                 index_segments,
                 markdown.used,
+                structure,
+                refs,
             )
             timings.lap("save cache")
     finally:
@@ -520,6 +527,92 @@ def _build(
         seconds=time.perf_counter() - started,
         warnings=tuple(p for p in checked.problems if p.severity == "warning"),
     )
+
+
+def site_structure(shared: str, tree: SourceTree, pages: int) -> str:
+    """Digest of what the pages' data depends on besides the articles' files: the data
+    every page shares (code, templates, config, navigation), the issues, the pages, the
+    names of the static files, where the articles are and how many pages there are."""
+    sources = (tree.site_config, tree.phrases, *tree.issues, *tree.pages)
+    return digest(
+        shared,
+        str(pages),
+        *(f"{s.display}\0{s.digest}" for s in sources if s is not None),
+        *(s.display for s in tree.articles),
+        *(s.rel for s in tree.static),
+    )
+
+
+def changed_bodies(cache: BuildCache, checked: Checked, structure: str) -> set[str] | None:
+    """The slugs of the articles whose files changed since the last build, when only
+    their Markdown bodies did: nothing else in the site's structure, and each article's
+    parsed fields the same. Otherwise None."""
+    if not cache.loaded or cache.structure != structure:
+        return None
+    changed = {s.display: s.digest for s in checked.tree.articles if s.digest not in cache.parsed}
+    if not changed:
+        return set()
+    before = {
+        entry[0].path: entry[0]
+        for entry in cache.parsed.values()
+        if type(entry) is tuple and entry and type(entry[0]) is Article and entry[0].path in changed
+    }
+    slugs = set()
+    for display, source_digest in changed.items():
+        now = checked.parsed[source_digest][0]
+        if before.get(display) != now:
+            return None
+        slugs.add(now.slug)
+    return slugs
+
+
+def page_keys(
+    specs: Sequence[PageSpec],
+    jobs: Sequence[PageJob],
+    variants: Mapping[str, Variant],
+    data_key: DataKeys,
+    shared: str,
+    cache: BuildCache,
+    changed: set[str] | None,
+) -> tuple[dict[str, str], dict[str, tuple[int, ...]]]:
+    """The key of every page (output path -> key), and for each article the indexes of
+    the specs whose data show it.
+
+    A page's key digests its spec's data and its variant. Given ``changed``, the only
+    articles whose files changed since the last build (when nothing else did, see
+    :func:`changed_bodies`), a spec that shows none of them has the data it had then,
+    so only the specs that show one are keyed again, found by the last build's record
+    of what each spec shows: an edit costs the pages it touches, not every page's key."""
+    redo: set[int] | None = None
+    if changed is not None:
+        redo = set()
+        for slug in changed:
+            redo.update(cache.refs.get(slug, ()))
+    spec_keys: dict[int, str] = {}  # id(spec) -> key, of the specs keyed now
+    shows: dict[str, list[int]] = {}
+    for index, spec in enumerate(specs):
+        if redo is None or index in redo:
+            data_key.refs = set()
+            spec_keys[id(spec)] = data_key((shared, spec.template, spec.path, spec.context))
+            for slug in data_key.refs:
+                shows.setdefault(slug, []).append(index)
+    data_key.refs = None
+    keys: dict[str, str] = {}
+    for job in jobs:
+        spec_key = spec_keys.get(id(job.spec))
+        if spec_key is None:
+            entry = cache.files.get(job.rel)
+            if entry is not None:
+                keys[job.rel] = entry[0]
+                continue
+            spec = job.spec  # not in the last build's record: keyed after all
+            spec_key = spec_keys[id(spec)] = data_key(
+                (shared, spec.template, spec.path, spec.context)
+            )
+        keys[job.rel] = f"{spec_key}:{variants[job.variant].key}"
+    if redo is not None:
+        return keys, cache.refs
+    return keys, {slug: tuple(indexes) for slug, indexes in shows.items()}
 
 
 def _remove_stale_scratch(output: Path) -> None:

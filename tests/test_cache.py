@@ -31,11 +31,25 @@ def assert_same_site(one: Path, two: Path) -> None:
     assert mismatch == [] and errors == []
 
 
+def _state(site: Path) -> dict:
+    with (cache_path(site) / "cache.pickle").open("rb") as handle:
+        return pickle.load(handle)
+
+
 def _clean_build_equals(content: Path, site: Path, tmp_path: Path, **options) -> None:
+    """A build from scratch gives the same files, and its cache the same keys and records
+    of what each page shows (an incremental build keys only the pages an edit touches)."""
     clean = tmp_path / "clean"
-    shutil.rmtree(clean, ignore_errors=True)
-    pipeline.build(content, clean, use_cache=False, **options)
+    for folder in (clean, cache_path(clean)):
+        shutil.rmtree(folder, ignore_errors=True)
+    pipeline.build(content, clean, **options)
     assert_same_site(site, clean)
+    if cache_path(site).is_dir():
+        ours, theirs = _state(site), _state(clean)
+        assert {r: e[0] for r, e in ours["files"].items() if not r.startswith("_search/")} == {
+            r: e[0] for r, e in theirs["files"].items() if not r.startswith("_search/")
+        }
+        assert (ours["structure"], ours["refs"]) == (theirs["structure"], theirs["refs"])
 
 
 @pytest.fixture
@@ -83,6 +97,34 @@ def test_an_article_edit_reuses_untouched_pages_and_equals_a_clean_build(
         "utf-8"
     )
 
+    _clean_build_equals(content, site, tmp_path)
+
+
+def test_a_body_edit_rekeys_only_the_pages_that_show_the_article(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    before = _state(site)
+    # the first paragraph changes: lists show it as the article's summary
+    _edit(content / "articles" / "shequ-3.md", "群众在村里也能办事", "群众在家门口就能办事")
+    found, changed_bodies = [], pipeline.changed_bodies
+    monkeypatch.setattr(
+        pipeline, "changed_bodies", lambda *args: found.append(changed_bodies(*args)) or found[-1]
+    )
+    pipeline.build(content, site)
+    assert found == [{"shequ-3"}]  # only the article's body changed: the short way
+    after = _state(site)
+    changed = {r for r, e in after["files"].items() if before["files"].get(r, ("",))[0] != e[0]}
+    shown = {
+        f"{variant}/{path}index.html"
+        for variant in ("zh-hans", "zh-hant")
+        for path in ("articles/shequ-3/", "articles/shequ-2/", "articles/shequ-4/", "")
+    }
+    assert shown <= changed
+    assert "zh-hant/about/index.html" not in changed
+    for shows in ("themes/she-qu-zhi-li/page/2/index.html", "archive/2017/03/index.html"):
+        assert "群眾在家門口就能辦事" in (site / "zh-hant" / shows).read_text("utf-8")
     _clean_build_equals(content, site, tmp_path)
 
 
