@@ -22,6 +22,7 @@ it was written. Anything unexpected means that part is made again.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import marshal
@@ -230,14 +231,16 @@ def _settled_sources(tree: SourceTree) -> dict[str, tuple[FileStamp, str]]:
 
 
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
+_DATE = _ARTICLE_FIELDS.index("date")
 
 
 def _pack_parsed(result: Any) -> Any:
-    """An article's parse result as plain values: pickling 5,000 dataclass instances
-    was most of the cache's save and load time."""
+    """An article's parse result as plain values, its date as an ordinal: pickling
+    5,000 dataclass instances (and dates) was most of the cache's save and load time."""
     if type(result) is tuple and len(result) == 2 and type(result[0]) is Article:
-        values = result[0].__dict__
-        return ("article", tuple(values[name] for name in _ARTICLE_FIELDS), result[1])
+        values = [result[0].__dict__[name] for name in _ARTICLE_FIELDS]
+        values[_DATE] = values[_DATE].toordinal()
+        return ("article", tuple(values), result[1])
     return result
 
 
@@ -245,8 +248,10 @@ def _unpack_parsed(entry: Any) -> Any:
     if type(entry) is tuple and len(entry) == 3 and entry[0] == "article":
         if len(entry[1]) != len(_ARTICLE_FIELDS):
             raise ValueError("a remembered article of another shape")
+        values = list(entry[1])
+        values[_DATE] = dt.date.fromordinal(values[_DATE])
         article = object.__new__(Article)
-        article.__dict__.update(zip(_ARTICLE_FIELDS, entry[1], strict=True))
+        article.__dict__.update(zip(_ARTICLE_FIELDS, values, strict=True))
         return article, entry[2]
     return entry
 
@@ -266,6 +271,7 @@ class BodyStore:
 
     def __init__(self, folder: Path | None, known: Mapping[str, BodySummary]) -> None:
         self.folder = folder
+        self.previous = frozenset(known)
         self.known = dict(known)
         self.fresh: dict[str, Rendered] = {}
         self.loaded: dict[str, Rendered] = {}
@@ -273,29 +279,17 @@ class BodyStore:
         # holds those made by this process
         self.conversions: dict[str, dict[str, str]] = {}
         self.new_conversions: list[tuple[str, str, str]] = []
-        self.present: set[str] | None = None  # names in ``folder``, listed when first needed
-        self.sources: dict[str, Callable[[], Rendered]] = {}
+        # makes a body again should its file prove unreadable (None: cannot)
+        self.remake: Callable[[str], Rendered | None] = lambda key: None
 
     def __contains__(self, key: str) -> bool:
-        if key in self.fresh:
-            return True
-        if key not in self.known or self.folder is None:
-            return False
-        if self.present is None:  # a body file deleted by hand is rendered again
-            self.present = set()
-            if self.folder.is_dir():
-                for sub in os.scandir(self.folder):
-                    if sub.is_dir():
-                        self.present.update(entry.name for entry in os.scandir(sub.path))
-        return key in self.present
+        """Whether the body is here or kept by an earlier build (should its file have
+        gone or be damaged, :meth:`get` makes it again from its :meth:`source`)."""
+        return key in self.fresh or (key in self.known and self.folder is not None)
 
     def add(self, key: str, rendered: Rendered) -> None:
         self.fresh[key] = rendered
         self.known[key] = (rendered.first_paragraph, rendered.broken_links)
-
-    def source(self, key: str, render: Callable[[], Rendered]) -> None:
-        """How to make the body ``key`` again should its file prove unreadable."""
-        self.sources[key] = render
 
     def get(self, key: str) -> Rendered:
         rendered = self.fresh.get(key) or self.loaded.get(key)
@@ -322,9 +316,9 @@ class BodyStore:
                 TypeError,
                 AttributeError,
             ):
-                if key not in self.sources:
+                rendered = self.remake(key)  # a damaged cache file: never trusted
+                if rendered is None:
                     raise
-                rendered = self.sources[key]()  # a damaged cache file: never trusted
                 self.fresh[key] = rendered
             self.loaded[key] = rendered
         return rendered
@@ -380,17 +374,26 @@ class BodyStore:
             if path.is_dir():  # not ours: a body file is never a folder
                 shutil.rmtree(path)
             os.replace(temporary, path)
-        if folder.is_dir():
-            for sub in os.scandir(folder):
-                if not sub.is_dir():
-                    continue
-                for entry in os.scandir(sub.path):
-                    if entry.name not in keep:
-                        if entry.is_dir(follow_symlinks=False):
-                            shutil.rmtree(entry.path)
-                        else:
-                            os.unlink(entry.path)
+        if self.folder is None:  # no earlier cache: whatever is in the folder goes
+            if folder.is_dir():
+                for sub in os.scandir(folder):
+                    for entry in os.scandir(sub.path) if sub.is_dir() else ():
+                        if entry.name not in keep:
+                            _remove(entry.path)
+        else:  # the bodies the last build kept and this one does not
+            for key in self.previous - keep:
+                _remove(str(folder / key[:2] / key))
         return {key: self.known[key] for key in keep if key in self.known}
+
+
+def _remove(path: str) -> None:
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 #: Marks where a body goes in a rendered page (see :class:`BodyRef`).
@@ -566,19 +569,33 @@ class BuildCache:
     def body_store(self) -> BodyStore:
         return BodyStore(self.folder / "bodies" if self.folder else None, self.bodies)
 
-    def reusable(self, rel: str, key: str, output: str) -> str | None:
+    def changed_files(self, output: str, rels: Iterable[str] | None = None) -> set[str]:
+        """The recorded output files (below the folder ``output``; only ``rels`` if
+        given) that are not as they were written: changed, replaced or gone, or their
+        .gz twin. A file the record does not have counts as changed."""
+        changed = set()
+        files = self.files
+        for rel in files if rels is None else rels:
+            if rel not in files:
+                changed.add(rel)
+                continue
+            _, stamp, twin = files[rel]
+            path = f"{output}/{rel}"
+            if (
+                stamp is None
+                or _stamp(path) != stamp
+                or (twin is not None and _stamp(f"{path}.gz") != twin)
+            ):
+                changed.add(rel)
+        return changed
+
+    def reusable(self, rel: str, key: str, output: str, changed: set[str]) -> str | None:
         """The previous output file for ``rel`` (below the folder ``output``) if its
-        key matches and it (and its .gz twin, if it has one) is untouched since it was
-        written."""
+        key matches and it is not among the ``changed`` files."""
         entry = self.files.get(rel)
-        if entry is None or entry[0] != key:
+        if entry is None or entry[0] != key or rel in changed:
             return None
-        path = f"{output}/{rel}"
-        if _stamp(path) != entry[1] or entry[1] is None:
-            return None
-        if entry[2] is not None and _stamp(f"{path}.gz") != entry[2]:
-            return None
-        return path
+        return f"{output}/{rel}"
 
     def save(
         self,
@@ -636,5 +653,9 @@ class BuildCache:
         }
         temporary = path / f"cache.pickle.{os.getpid()}"
         with temporary.open("wb") as handle:
-            pickle.dump(state, handle, protocol=5)
+            pickler = pickle.Pickler(handle, protocol=5)
+            # no memo: the state shares no objects, and tracking every one of its ~500,000
+            # objects took half the time of writing it
+            pickler.fast = True
+            pickler.dump(state)
         os.replace(temporary, path / "cache.pickle")

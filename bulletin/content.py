@@ -248,7 +248,8 @@ def load_site(
             pages.append(page)
     problems += _unique(pages, "page")
 
-    broken = {PurePosixPath(s.rel).stem for s in tree.articles} - {a.slug for a in articles}
+    # (an article file's name less .md, as PurePosixPath(rel).stem, without a Path each)
+    broken = {s.rel.rsplit("/", 1)[-1][:-3] for s in tree.articles} - {a.slug for a in articles}
     articles, issue_problems = _link_issues(articles, issues, broken)
     problems += issue_problems
 

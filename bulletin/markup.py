@@ -423,7 +423,9 @@ class MarkdownRenderer:
     """One Python-Markdown instance, reused (it is reset between documents).
 
     ``fast=False``: Python-Markdown's own processors only, for comparison in tests.
-    ``slug`` makes heading ids (the build passes one that remembers them)."""
+    ``slug`` makes heading ids (the build passes one that remembers them).
+    ``links_key``: a digest of ``links`` and ``static_files``, what a body with links
+    depends on besides its text (for the build cache)."""
 
     def __init__(
         self,
@@ -431,9 +433,11 @@ class MarkdownRenderer:
         static_files: frozenset[str],
         fast: bool = True,
         slug: Callable[[str], str] = pinyin_slug,
+        links_key: str = "",
     ) -> None:
         self.links = links
         self.static_files = static_files
+        self.links_key = links_key
         self.state = _RenderState()
         self.slug = slug
         self.heading_slugs: dict[str, str] = {}

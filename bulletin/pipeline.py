@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -75,7 +74,7 @@ from bulletin.render import (
 from bulletin.slugs import Slugger
 from bulletin.sources import SourceTree, read_tree
 from bulletin.taxonomy import build_taxonomies
-from bulletin.variants import Variant, make_variants, phrases_text
+from bulletin.variants import Variant, local_converters, make_variants, phrases_text
 from search.indexing import update_index, write_index
 
 OUTPUT_MARK = "_search/meta.json"  # a folder holding this was written by a build
@@ -97,6 +96,7 @@ class Checked:
     bodies: Bodies | None  # the articles' rendered Markdown, when there are no errors
     problems: tuple[Problem, ...]  # errors and warnings, sorted
     parsed: dict[str, Any] = field(default_factory=dict)  # parse results, for the cache
+    markdown: MarkdownRenderer | None = None  # what rendered the bodies
 
     @property
     def errors(self) -> list[Problem]:
@@ -119,11 +119,14 @@ def check(
     cache: BuildCache | None = None,
     jobs: int = 1,
     slug: Slugger | None = None,
+    timings: Timings | None = None,
 ) -> Checked:
     """Read and validate everything, render Markdown to find broken links, and (``lint``)
     add the editor warnings of bulletin.lint; write nothing. ``cache`` supplies results
     of an earlier build for unchanged files."""
+    timings = timings or Timings(enabled=False)
     tree = read_tree(content, cache.sources if cache else None)
+    timings.lap("read the tree")
     parsed = dict(cache.parsed) if cache else {}
     site, problems = load_site(
         tree,
@@ -136,30 +139,29 @@ def check(
         if error:
             raise UsageError(error.replace("'base_url'", "--base-url"))
         site = replace(site, config=replace(site.config, base_url=normalised))
-    bodies = None
+    timings.lap("parse and check")
+    bodies, markdown = None, None
     if not any(p.severity == "error" for p in problems):
         store = cache.body_store() if cache else BodyStore(None, {})
         slug = slug or Slugger()
         texts = ArticleBodies(tree, site.articles)
-        bodies = render_bodies(site, texts, make_markdown(site, tree, slug), store, jobs, slug)
+        markdown = make_markdown(site, tree, slug)
+        bodies = render_bodies(site, texts, markdown, store, jobs, slug)
         problems += link_problems(site, bodies, texts)
+        timings.lap("Markdown bodies")
         if lint:
             from bulletin.lint import lint as lint_site  # the build does not lint
 
             problems += lint_site(site, content, texts)
-    return Checked(tree, site, bodies, tuple(sorted(problems)), parsed)
+    return Checked(tree, site, bodies, tuple(sorted(problems)), parsed, markdown)
 
 
 def make_markdown(site: Site, tree: SourceTree, slug: Slugger) -> MarkdownRenderer:
     targets = {a.rel: f"articles/{a.slug}/" for a in site.articles}
     targets.update({f"pages/{p.slug}.md": f"{p.slug}/" for p in site.pages})
     static = frozenset(item.rel for item in tree.static)
-    return MarkdownRenderer(LinkMap(targets), static, slug=slug)
-
-
-def _links_key(markdown: MarkdownRenderer) -> str:
-    """What a body with links depends on besides its text: where the other files are."""
-    return digest(repr(sorted(markdown.links.targets.items())), repr(sorted(markdown.static_files)))
+    links_key = digest(repr(sorted(targets.items())), repr(sorted(static)))
+    return MarkdownRenderer(LinkMap(targets), static, slug=slug, links_key=links_key)
 
 
 def render_bodies(
@@ -174,13 +176,15 @@ def render_bodies(
     bodies whose inputs are unchanged are taken from ``store``, new ones added to it.
     A body's key is its file's digest (and, if it has links, where the files are).
     Heading ids made in workers are added to ``slug``, to be remembered."""
-    links_key = _links_key(markdown)
+    links_key = markdown.links_key
     keys = {
         a.slug: digest(texts.source(a.slug).digest, links_key if a.links else "")
         for a in site.articles
     }
-    for a in site.articles:
-        store.source(keys[a.slug], lambda a=a: markdown.render(texts[a.slug], a.rel, "../../"))
+    by_key = {key: a for a, key in zip(site.articles, keys.values(), strict=True)}
+    store.remake = lambda key: (
+        markdown.render(texts[a.slug], a.rel, "../../") if (a := by_key.get(key)) else None
+    )
     missing = list({keys[a.slug]: a for a in site.articles if keys[a.slug] not in store}.values())
     rendered = parallel_map(
         lambda a: (markdown.render(texts[a.slug], a.rel, "../../"), slug.take_added()),
@@ -202,7 +206,7 @@ class RememberedMarkdown:
     def __init__(self, markdown: MarkdownRenderer, known: Mapping[str, str]) -> None:
         self.markdown = markdown
         self.known = known
-        self.links_key = _links_key(markdown)
+        self.links_key = markdown.links_key
         self.used: dict[str, str] = {}
 
     def __call__(self, text: str, rel: str, root: str) -> str:
@@ -313,21 +317,21 @@ def _build(
         BuildCache.load(cache_dir, fingerprint, output) if use_cache else BuildCache(fingerprint)
     )
     slugger = Slugger(cache.slugs)
+    gc.freeze()  # the cache lives to the end: no collection need walk it (see below)
+    root = str(output)
     timings.lap("load cache")
-    checked = check(content, base_url, lint=False, cache=cache, jobs=jobs, slug=slugger)
+    checked = check(
+        content, base_url, lint=False, cache=cache, jobs=jobs, slug=slugger, timings=timings
+    )
     if checked.errors or checked.bodies is None:
         raise ContentError(list(checked.problems))
     # what is loaded now lives to the end: the cyclic collector need not walk it again
     # and again (and forked workers share its pages)
     gc.freeze()
-    timings.lap("read, parse, Markdown")
     site, tree, bodies = checked.site, checked.tree, checked.bodies
     phrases = phrases_text(site.phrases).encode("utf-8")
-    with tempfile.TemporaryDirectory(prefix="bulletin-phrases-") as tmp:
-        phrases_file = Path(tmp) / "phrases.txt"
-        phrases_file.write_bytes(phrases)
-        variants = make_variants(site.config.variants, phrases_file)
-    root = str(output)
+    variants = make_variants(site.config.variants, phrases, local_converters(phrases))
+    timings.lap("converters")
     meta = search_meta(site, urlsplit(site.config.base_url).path or "/", has_phrases=True)
     files = {
         "_search/phrases.txt": phrases,
@@ -353,7 +357,8 @@ def _build(
         and cache.index_state == index_state
         and bool(index_files)
         and _segments(index_files) < cache.index_segments + MAX_INDEX_UPDATES
-        and all(cache.reusable(rel, "index", root) for rel in index_files)
+        and not cache.changed_files(root, index_files)
+        and all(cache.files.get(rel, ("",))[0] == "index" for rel in index_files)
     )
     changed = {s for s, d in document_digests.items() if cache.documents.get(s) != d}
     removed = set(cache.documents) - set(document_digests)
@@ -380,12 +385,16 @@ def _build(
         index_work.mkdir(parents=True)
         (index_work / "phrases.txt").write_bytes(phrases)  # the writer reads it there
         index = Background(write_search_index, fork=jobs > 1 and len(site.articles) >= 200)
+    timings.lap("digests, index started")
     try:
-        markdown = RememberedMarkdown(make_markdown(site, tree, slugger), cache.texts)
+        assert checked.markdown is not None
+        markdown = RememberedMarkdown(checked.markdown, cache.texts)
         template_code = TemplateCode(cache.templates)
+        taxonomies = build_taxonomies(site, slugger)
+        timings.lap("taxonomies")
         renderer = SiteRenderer(
             site=site,
-            taxonomies=build_taxonomies(site, slugger),
+            taxonomies=taxonomies,
             bodies=bodies,
             variants=variants,
             env=make_environment(templates, template_code),
@@ -395,7 +404,7 @@ def _build(
         renderer.page_specs()
         for name in renderer.env.list_templates(filter_func=_is_template):
             renderer.env.get_template(name)  # compiled once, before workers fork (and kept)
-        timings.lap("set up pages")
+        timings.lap("page specs")
 
         # the key of every output file: a file whose key is unchanged is kept
         data_key = DataKeys(article_digests)
@@ -417,10 +426,12 @@ def _build(
         statics = {f"static/{s.rel}": s.path for s in tree.static}
         timings.lap("keys")
 
+        changed_outputs = cache.changed_files(root) if cache.loaded else set()
         kept = {
             rel: previous
             for rel, key in keys.items()
-            if cache.loaded and (previous := cache.reusable(rel, key, root)) is not None
+            if cache.loaded
+            and (previous := cache.reusable(rel, key, root, changed_outputs)) is not None
         }
         work: list[tuple[str, Callable[[], bytes]]] = [
             (job.rel, lambda job=job: renderer.render_job(job))
@@ -441,12 +452,14 @@ def _build(
                 return bodies.store.take_conversions() if use_cache else []
 
             made = parallel_map(make, work, jobs, progress=progress.advance if progress else None)
+            timings.lap(f"render {len(work)} files")
             for conversions in made:  # bodies converted (in workers), for the cache
                 bodies.store.add_conversions(conversions)
             if progress:
                 progress.close()
             if index is not None:
                 index.join()
+                timings.lap("wait for the index")
                 (staging / "_search").mkdir(parents=True, exist_ok=True)
                 os.rename(index_work / "whoosh", staging / "_search" / "whoosh")
 
@@ -480,7 +493,7 @@ def _build(
             publish_changes(output, fill_changes, stale)
         else:
             publish(output, fill)
-        timings.lap(f"render and publish {len(work)}")
+        timings.lap("publish")
         if use_cache:
             file_keys = dict(keys)
             file_keys.update(dict.fromkeys([*files, *statics], "file"))

@@ -194,6 +194,9 @@ class SiteRenderer:
         for article in site.articles:
             self.articles_by_issue.setdefault(article.issue, []).append(article)
         self.specs: list[PageSpec] | None = None  # page_specs(), computed once
+        self.county_order = {  # name -> (slug, summary)
+            term.name: (term.slug, term.summary) for term in taxonomies.counties
+        }
         self.base_url = site.config.base_url
         self.base_path = urlsplit(self.base_url).path or "/"
 
@@ -318,9 +321,10 @@ class SiteRenderer:
                 )
 
     def _slogan_counties(self, term: Term) -> tuple[TermSummary, ...]:
-        names = sorted({a.county for a in term.articles})
-        counties = (self.taxonomies.term("counties", name).summary for name in names)
-        return tuple(sorted(counties, key=lambda t: t.slug))
+        """The counties that use a slogan, in slug order."""
+        order = self.county_order
+        names = sorted({a.county for a in term.articles}, key=lambda name: order[name][0])
+        return tuple(order[name][1] for name in names)
 
     def _note(self, issue: Issue, root: str) -> str:
         return self.markdown(issue.note, f"issues/{issue.slug}.md", root)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bulletin.markup import KEEP_CLOSE, KEEP_OPEN, strip_markers
-from search.scripts import VARIANT_LANGS, Converter, Identity, make_converter
+from search.scripts import VARIANT_CONFIGS, VARIANT_LANGS, Converter, Identity, make_converter
 
 #: Names of the scripts as shown in the switcher, each in its own script.
 VARIANT_LABELS = {"zh-hans": "简体", "zh-hant": "繁體", "zh-hk": "繁體（香港）"}
@@ -92,19 +93,37 @@ def _merge_attributes(original: str, converted: str) -> str:
     return _ATTRIBUTE_RE.sub(lambda m: f' {m.group(1)}="{next(values)}"', original)
 
 
-def make_variants(names: tuple[str, ...], phrases_file: Path | None) -> Mapping[str, Variant]:
-    """One converter per variant, created once for the whole build."""
-    phrases = phrases_file.read_bytes() if phrases_file else b""
+def make_variants(
+    names: tuple[str, ...], phrases: bytes, converter: Callable[[str], Converter]
+) -> Mapping[str, Variant]:
+    """The variants of a build, each with its converter (``converter(name)``, made once
+    for the whole build) and its key (the name and a digest of the site ``phrases``)."""
     return {
         name: Variant(
             name=name,
             lang=VARIANT_LANGS[name],
             label=VARIANT_LABELS[name],
-            converter=make_converter(name, phrases_file),
+            converter=converter(name),
             key=f"{name}:{hashlib.sha256(phrases).hexdigest()[:16]}",
         )
         for name in names
     }
+
+
+def local_converters(phrases: bytes) -> Callable[[str], Converter]:
+    """``make(name)``: the converter of variant ``name`` with the site ``phrases`` (an
+    OpenCC text dictionary; OpenCC reads it from a file, written to a temporary folder
+    for the moment that takes)."""
+
+    def make(name: str) -> Converter:
+        if VARIANT_CONFIGS[name] is None:  # the script the sources are written in
+            return Identity()
+        with tempfile.TemporaryDirectory(prefix="bulletin-phrases-") as folder:
+            phrases_file = Path(folder) / "phrases.txt"
+            phrases_file.write_bytes(phrases)
+            return make_converter(name, phrases_file)
+
+    return make
 
 
 def phrases_text(phrases: tuple[tuple[str, str], ...]) -> str:

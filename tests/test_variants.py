@@ -5,16 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bulletin.markup import KEEP_CLOSE, KEEP_OPEN
-from bulletin.variants import make_variants, phrases_text
+from bulletin.variants import local_converters, make_variants, phrases_text
 
 PHRASES = (("内制度", "內制度"), ("审签", "審簽"), ("款物折合", "款物折合"))
 
 
 @pytest.fixture(scope="module")
-def variants(tmp_path_factory: pytest.TempPathFactory):
-    path = tmp_path_factory.mktemp("phrases") / "phrases.txt"
-    path.write_text(phrases_text(PHRASES), encoding="utf-8")
-    return make_variants(("zh-hans", "zh-hant", "zh-hk"), path)
+def variants():
+    phrases = phrases_text(PHRASES).encode("utf-8")
+    return make_variants(("zh-hans", "zh-hant", "zh-hk"), phrases, local_converters(phrases))
 
 
 def test_s2tw_character_forms_not_s2t_and_not_s2twp(variants) -> None:
