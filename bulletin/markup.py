@@ -17,6 +17,9 @@ import markdown
 import nh3
 from markdown.blockparser import BlockParser
 from markdown.extensions import Extension
+from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
 from markdown.preprocessors import HtmlBlockPreprocessor, NormalizeWhitespace
 from markdown.treeprocessors import (
     InlineProcessor,
@@ -441,9 +444,15 @@ class MarkdownRenderer:
         self.state = _RenderState()
         self.slug = slug
         self.heading_slugs: dict[str, str] = {}
+        # extensions as objects: by name, Markdown looks them up among the entry points
+        # of every installed package, which cost more than rendering an article
         self.md = markdown.Markdown(
-            extensions=["tables", "footnotes", "sane_lists", _Hooks(self, fast)],
-            extension_configs={"footnotes": {"BACKLINK_TITLE": "返回正文"}},
+            extensions=[
+                TableExtension(),
+                FootnoteExtension(BACKLINK_TITLE="返回正文"),
+                SaneListExtension(),
+                _Hooks(self, fast),
+            ],
             output_format="html",
         )
         if fast:

@@ -67,7 +67,8 @@ def parallel_map(
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if jobs <= 1 or len(items) < 4 * chunk_size or not forkable or threading.active_count() > 1:
         results = []
-        with collecting():
+        # a few items leave little garbage; a collection then costs more than it frees
+        with collecting() if len(items) > 256 else contextlib.nullcontext():
             for item in items:
                 results.append(task(item))
                 if progress:

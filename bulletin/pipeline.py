@@ -174,13 +174,13 @@ def render_bodies(
 ) -> Bodies:
     """Each article's Markdown rendered once, in Simplified, on ``jobs`` processes;
     bodies whose inputs are unchanged are taken from ``store``, new ones added to it.
-    A body's key is its file's digest (and, if it has links, where the files are).
-    Heading ids made in workers are added to ``slug``, to be remembered."""
-    links_key = markdown.links_key
-    keys = {
-        a.slug: digest(texts.source(a.slug).digest, links_key if a.links else "")
-        for a in site.articles
-    }
+    A body's key is its file's digest or, if it has links, a digest of that and of
+    where the files are. Heading ids made in workers are added to ``slug``, to be
+    remembered."""
+    keys: dict[str, str] = {}
+    for a in site.articles:
+        source = texts.source(a.slug).digest
+        keys[a.slug] = digest(source, markdown.links_key) if a.links else source
     by_key = {key: a for a, key in zip(site.articles, keys.values(), strict=True)}
     store.remake = lambda key: (
         markdown.render(texts[a.slug], a.rel, "../../") if (a := by_key.get(key)) else None
@@ -341,13 +341,15 @@ def _build(
     }
 
     # the search index: updated with the articles whose document changed, or written
-    # afresh; in a process of its own from here on, into a folder beside the output
-    # an article's body key stands for its file (it is the file's digest, with where
-    # the other files are if the body links to them); the issue is linked from outside
-    article_digests = {id(a): digest(bodies.keys[a.slug], a.issue) for a in site.articles}
+    # afresh; in a process of its own from here on, into a folder beside the output.
+    # What an article's page data and search document depend on, as strings compared
+    # for equality (no hashing needed): its body key stands for its file (it is the
+    # file's digest, with where the other files are if the body links to them), and the
+    # issue is linked from outside (its title is in the search document)
+    article_digests = {id(a): f"{bodies.keys[a.slug]}:{a.issue}" for a in site.articles}
     issues_by_slug = {issue.slug: issue for issue in site.issues}
     document_digests = {
-        a.slug: digest(article_digests[id(a)], issues_by_slug[a.issue].title if a.issue else "")
+        a.slug: (article_digests[id(a)], issues_by_slug[a.issue].title if a.issue else "")
         for a in site.articles
     }
     index_state = digest(files["_search/phrases.txt"], files["_search/meta.json"])

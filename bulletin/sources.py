@@ -35,6 +35,10 @@ class SourceFile:
     stamp: FileStamp  # when the tree was read
     known: str = ""  # the digest, from a build that read the file with this stamp
 
+    def __post_init__(self) -> None:
+        if self.known:  # the digest is known: no descriptor call on each use
+            self.__dict__["digest"] = self.known
+
     @cached_property
     def data(self) -> bytes:
         with open(self.display, "rb") as handle:
@@ -71,8 +75,9 @@ class SourceTree:
     stray: tuple[SourceFile, ...]  # files in content folders that are not Markdown
 
 
-def _display(root: Path, rel: str) -> str:
-    return os.path.join(str(root), *rel.split("/"))
+def _display(prefix: str, rel: str) -> str:
+    """``rel`` as shown, below ``prefix`` (the root folder and a separator)."""
+    return prefix + (rel if os.sep == "/" else rel.replace("/", os.sep))
 
 
 def _walk(folder: Path) -> Iterator[str]:
@@ -94,15 +99,17 @@ def read_tree(root: Path, known: Mapping[str, tuple[FileStamp, str]] | None = No
     """List every content file under ``root`` (missing optional parts are empty).
 
     ``known`` maps a file (as displayed) to its stamp and digest when an earlier build
-    read it; a file
-    whose stamp is unchanged keeps that digest and is read only if its bytes are needed.
+    read it; a file whose stamp is unchanged keeps that digest and is read only if its
+    bytes are needed.
     (A stamp can miss a change made within the clock's resolution of the earlier read:
     the build cache leaves out files changed shortly before it was written, as git does.)
     """
     known = known or {}
 
-    def _read(root: Path, rel: str) -> SourceFile:
-        display = _display(root, rel)
+    prefix = os.path.join(str(root), "")
+
+    def _read(rel: str) -> SourceFile:
+        display = _display(prefix, rel)
         stat = os.stat(display)
         stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
         remembered = known.get(display)
@@ -115,14 +122,14 @@ def read_tree(root: Path, known: Mapping[str, tuple[FileStamp, str]] | None = No
     stray: list[SourceFile] = []
     for name in CONTENT_FOLDERS:
         for rel in _walk(root / name):
-            source = _read(root, f"{name}/{rel}")
+            source = _read(f"{name}/{rel}")
             (folders[name] if rel.endswith(".md") else stray).append(source)
     static_root = root / "static"
     static = tuple(StaticFile(rel=rel, path=static_root / rel) for rel in _walk(static_root))
     return SourceTree(
         root=root,
-        site_config=_read(root, "site.yaml") if config_path.is_file() else None,
-        phrases=_read(root, "phrases.txt") if phrases_path.is_file() else None,
+        site_config=_read("site.yaml") if config_path.is_file() else None,
+        phrases=_read("phrases.txt") if phrases_path.is_file() else None,
         articles=tuple(folders["articles"]),
         issues=tuple(folders["issues"]),
         pages=tuple(folders["pages"]),

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bulletin import cache as cache_module
 from bulletin import pipeline
-from bulletin.cache import BuildCache, cache_path, code_fingerprint
+from bulletin.cache import JOURNAL, STATE, BuildCache, cache_path, code_fingerprint
 from bulletin.render import TEMPLATES_DIR
 
 from .conftest import FIXTURES
@@ -32,8 +33,10 @@ def assert_same_site(one: Path, two: Path) -> None:
 
 
 def _state(site: Path) -> dict:
-    with (cache_path(site) / "cache.pickle").open("rb") as handle:
-        return pickle.load(handle)
+    """The cache state of ``site`` as the next build reads it (the journal applied)."""
+    cache = BuildCache.load(cache_path(site), code_fingerprint(), site)
+    assert cache.loaded
+    return cache.stored
 
 
 def _clean_build_equals(content: Path, site: Path, tmp_path: Path, **options) -> None:
@@ -426,6 +429,58 @@ def test_a_phrase_only_edit_converts_pages_again(content: Path, tmp_path: Path) 
     pipeline.build(content, site)
     assert "審签制度" in (site / "zh-hant/articles/shenqian/index.html").read_text("utf-8")
     assert "審签制度" in (site / "zh-hant/feed.xml").read_text("utf-8")
+    _clean_build_equals(content, site, tmp_path)
+
+
+def test_edits_append_to_the_journal_until_the_state_is_written_afresh(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    state, journal = cache_path(site) / STATE, cache_path(site) / JOURNAL
+    written = state.stat().st_mtime_ns
+    for n in range(3):
+        _edit(content / "articles" / "shequ-3.md", "第3篇", f"第3篇（{n}）")
+        pipeline.build(content, site)
+    assert state.stat().st_mtime_ns == written and journal.stat().st_size > 0
+    _clean_build_equals(content, site, tmp_path)
+
+    monkeypatch.setattr(cache_module, "journal_limit", lambda size: 0)  # it is full now
+    _edit(content / "articles" / "shequ-3.md", "第3篇", "第三篇")
+    pipeline.build(content, site)
+    assert state.stat().st_mtime_ns != written and not journal.exists()
+    _clean_build_equals(content, site, tmp_path)
+
+
+def test_a_torn_journal_means_a_full_build(content: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    _edit(content / "articles" / "shequ-3.md", "第3篇", "第三篇")
+    pipeline.build(content, site)
+    journal = cache_path(site) / JOURNAL
+    journal.write_bytes(journal.read_bytes()[:-5])  # a build stopped while appending
+    assert not BuildCache.load(cache_path(site), code_fingerprint(), site).loaded
+    _edit(content / "articles" / "shequ-2.md", "第2篇", "第二篇")
+    pipeline.build(content, site)
+    _clean_build_equals(content, site, tmp_path)
+
+
+def test_a_journal_left_from_an_earlier_state_is_not_applied(content: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    _edit(content / "articles" / "shequ-3.md", "第3篇", "第三篇")
+    pipeline.build(content, site)
+    journal = cache_path(site) / JOURNAL
+    old_records = journal.read_bytes()
+    pipeline.build(content, site, use_cache=False)  # writes no state
+    shutil.rmtree(cache_path(site))
+    pipeline.build(content, site)  # a new state, as if its build stopped before the
+    journal.write_bytes(old_records)  # old journal was removed
+    cache = BuildCache.load(cache_path(site), code_fingerprint(), site)
+    assert cache.loaded and cache.journal > cache.base_size  # the next build starts afresh
+    _edit(content / "articles" / "shequ-2.md", "第2篇", "第二篇")
+    pipeline.build(content, site)
+    assert not journal.exists()
     _clean_build_equals(content, site, tmp_path)
 
 
