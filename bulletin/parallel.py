@@ -123,3 +123,44 @@ class Background:
         if self.process is not None and self.process.is_alive():
             self.process.terminate()
             self.process.join()
+
+
+class Forked:
+    """A function run in a forked process beside the caller's own work, its (pickled)
+    result read back by :meth:`result`; run there and then instead where forking is
+    not safe or not wanted."""
+
+    def __init__(self, function: Callable[[], Result], fork: bool) -> None:
+        self.function = function
+        self.process: multiprocessing.process.BaseProcess | None = None
+        if (
+            fork
+            and "fork" in multiprocessing.get_all_start_methods()
+            and (threading.active_count() == 1)
+        ):
+            self.receiver, sender = multiprocessing.Pipe(duplex=False)
+            self.process = multiprocessing.get_context("fork").Process(
+                target=_send_result, args=(function, sender)
+            )
+            self.process.start()
+            sender.close()
+
+    def result(self) -> Result:
+        if self.process is None:
+            return self.function()
+        try:
+            ok, value = self.receiver.recv()
+        except EOFError:
+            ok, value = False, None
+        self.receiver.close()
+        self.process.join()
+        return value if ok else self.function()  # it failed there: here, to raise
+
+
+def _send_result(function: Callable[[], Any], sender: Any) -> None:
+    try:
+        sender.send((True, function()))
+    except Exception:
+        sender.send((False, None))
+    finally:
+        sender.close()

@@ -59,7 +59,7 @@ from bulletin.output import (
     write_file,
     write_files,
 )
-from bulletin.parallel import Background, default_jobs, parallel_map
+from bulletin.parallel import Background, Forked, default_jobs, parallel_map
 from bulletin.problems import ContentError, Problem
 from bulletin.render import (
     TEMPLATES_DIR,
@@ -81,6 +81,8 @@ OUTPUT_MARK = "_search/meta.json"  # a folder holding this was written by a buil
 #: Each incremental update adds a small segment to the index, and every search reads
 #: every segment; after this many updates the index is written afresh (in the background).
 MAX_INDEX_UPDATES = 16
+#: From this many output files on, they are checked in a process of their own.
+CHECK_APART_FROM = 2000
 
 
 class UsageError(Exception):
@@ -319,6 +321,12 @@ def _build(
     slugger = Slugger(cache.slugs)
     gc.freeze()  # the cache lives to the end: no collection need walk it (see below)
     root = str(output)
+    # which output files are not as the last build left them: ~14,000 stats, made in a
+    # process of its own while this one reads the content
+    changed_outputs = Forked(
+        lambda: cache.changed_files(root) if cache.loaded else set(),
+        fork=cache.loaded and len(cache.files) >= CHECK_APART_FROM,
+    )
     timings.lap("load cache")
     checked = check(
         content, base_url, lint=False, cache=cache, jobs=jobs, slug=slugger, timings=timings
@@ -428,12 +436,12 @@ def _build(
         statics = {f"static/{s.rel}": s.path for s in tree.static}
         timings.lap("keys")
 
-        changed_outputs = cache.changed_files(root) if cache.loaded else set()
+        not_as_left = changed_outputs.result()
         kept = {
             rel: previous
             for rel, key in keys.items()
             if cache.loaded
-            and (previous := cache.reusable(rel, key, root, changed_outputs)) is not None
+            and (previous := cache.reusable(rel, key, root, not_as_left)) is not None
         }
         work: list[tuple[str, Callable[[], bytes]]] = [
             (job.rel, lambda job=job: renderer.render_job(job))

@@ -179,14 +179,21 @@ def test_a_corrupt_or_foreign_cache_is_ignored(content: Path, tmp_path: Path) ->
     assert BuildCache.load(cache_path(site), fingerprint, tmp_path / "elsewhere").loaded is False
 
 
-def test_a_tampered_output_file_is_rendered_again(content: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("apart", [False, True], ids=["here", "in-a-process-of-its-own"])
+def test_a_tampered_output_file_is_rendered_again(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, apart: bool
+) -> None:
+    if apart:
+        monkeypatch.setattr(pipeline, "CHECK_APART_FROM", 0)
     site = tmp_path / "site"
     pipeline.build(content, site)
     page = site / "zh-hans" / "about" / "index.html"
-    original = page.read_bytes()
+    twin = site / "zh-hant" / "feed.xml.gz"
+    original, original_twin = page.read_bytes(), twin.read_bytes()
     page.write_bytes(b"tampered")
+    twin.unlink()
     pipeline.build(content, site)
-    assert page.read_bytes() == original
+    assert page.read_bytes() == original and twin.read_bytes() == original_twin
 
 
 def test_the_cache_lives_beside_the_output_not_in_it(content: Path, tmp_path: Path) -> None:
