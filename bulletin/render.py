@@ -15,8 +15,9 @@ import re
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import jinja2
@@ -111,12 +112,20 @@ class Assets:
 
 @dataclass(frozen=True)
 class PageSpec:
-    """A page below each variant root: its path (``articles/x/``), template and data."""
+    """A page below each variant root: its path (``articles/x/``), template and data.
+
+    ``data`` is the template's data or, for the many pages of articles and lists, a
+    function that makes it when it is first needed (:attr:`context`): a rebuild after
+    an edit keys and renders only the pages that show what changed."""
 
     path: str
     template: str
-    context: dict[str, Any]
+    data: dict[str, Any] | Callable[[], dict[str, Any]]
     title: str  # Simplified, for sitemap-like lists
+
+    @cached_property
+    def context(self) -> dict[str, Any]:
+        return self.data() if callable(self.data) else self.data
 
 
 @dataclass(frozen=True)
@@ -129,9 +138,9 @@ class ExtraFile:
     make: Callable[[], bytes]
 
 
-@dataclass(frozen=True)
-class PageJob:
-    """One page of one variant: where it goes and what renders it."""
+class PageJob(NamedTuple):
+    """One page of one variant: where it goes and what renders it. (A named tuple: a
+    build makes one for each of ~14,000 pages.)"""
 
     rel: str  # output path, e.g. "zh-hant/articles/x/index.html"
     spec: PageSpec
@@ -257,11 +266,7 @@ class SiteRenderer:
                     yield PageSpec(
                         pagination.path_of(pagination.number),
                         template,
-                        {
-                            "term": term.summary,
-                            "pagination": pagination,
-                            "counties": self._slogan_counties(term) if kind == "slogans" else (),
-                        },
+                        partial(self._term_data, term, pagination),
                         term.name,
                     )
         for pagination in paginate(site.issues, per_page, "issues/"):
@@ -293,21 +298,30 @@ class SiteRenderer:
         yield PageSpec("search/", "search.html", {}, "search")
 
     def article_spec(self, article: Article) -> PageSpec:
-        index = self.article_index[article.slug]
-        articles = self.site.articles
-        issue = self.issues_by_slug.get(article.issue)
         return PageSpec(
             f"articles/{article.slug}/",
             "article.html",
-            {
-                "article": article,
-                "body": self.bodies.ref(article.slug),
-                "issue": issue,
-                "older": articles[index + 1] if index + 1 < len(articles) else None,
-                "newer": articles[index - 1] if index > 0 else None,
-            },
+            partial(self._article_data, article),
             article.title,
         )
+
+    def _article_data(self, article: Article) -> dict[str, Any]:
+        index = self.article_index[article.slug]
+        articles = self.site.articles
+        return {
+            "article": article,
+            "body": self.bodies.ref(article.slug),
+            "issue": self.issues_by_slug.get(article.issue),
+            "older": articles[index + 1] if index + 1 < len(articles) else None,
+            "newer": articles[index - 1] if index > 0 else None,
+        }
+
+    def _term_data(self, term: Term, pagination: Pagination) -> dict[str, Any]:
+        return {
+            "term": term.summary,
+            "pagination": pagination,
+            "counties": self._slogan_counties(term) if term.kind == "slogans" else (),
+        }
 
     def _archive_specs(self, year: Year, per_page: int) -> Iterator[PageSpec]:
         yield PageSpec(year.path, "archive_year.html", {"year": year}, str(year.year))
