@@ -127,12 +127,46 @@ def copy_files(root: Path, copies: Iterable[tuple[str, Path]], flat: bool = Fals
             target.with_name(target.name + ".gz").write_bytes(gzip_bytes(target.read_bytes()))
 
 
+#: The remover first renames each folder to ``….removing-PID``, so that a later build
+#: does not send a remover of its own to a folder already being removed.
+_REMOVER = """
+import os, shutil, sys
+for path in sys.argv[1:]:
+    mine = path.split(".removing-")[0] + f".removing-{os.getpid()}"
+    try:
+        os.rename(path, mine)
+    except OSError:
+        continue
+    shutil.rmtree(mine, ignore_errors=True)
+"""
+
+
+def process_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _unclaimed_trash(output: Path) -> list[Path]:
+    """Trash folders beside ``output`` that no running remover has claimed."""
+    found = []
+    for folder in sorted(output.parent.glob(f".{output.name}.trash-*")):
+        _, _, pid = folder.name.partition(".removing-")
+        if not pid or (pid.isdigit() and not process_running(int(pid))):
+            found.append(folder)
+    return found
+
+
 def remove_in_background(folders: list[Path]) -> None:
     """Delete folders without waiting: removing a tree of thousands of small folders
     takes seconds on some file systems, and no build needs to wait for it."""
     if not folders:
         return
-    code = "import shutil, sys\nfor f in sys.argv[1:]: shutil.rmtree(f, ignore_errors=True)"
+    code = _REMOVER
     subprocess.Popen(
         [sys.executable, "-c", code, *map(str, folders)],
         stdin=subprocess.DEVNULL,
@@ -140,6 +174,21 @@ def remove_in_background(folders: list[Path]) -> None:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+
+
+#: A previous tree of at most this many files is deleted at once, not in the background.
+SMALL_TREE = 256
+
+
+def _holds_at_most(folder: Path, count: int) -> bool:
+    """Whether ``folder`` holds at most ``count`` files and folders (it stops counting
+    there: a whole site's tree is not walked)."""
+    seen = 0
+    for _, folders, files in os.walk(folder):
+        seen += len(folders) + len(files)
+        if seen > count:
+            return False
+    return True
 
 
 def _fill_staging(output: Path, fill: Callable[[Path], None]) -> tuple[Path, Path]:
@@ -150,11 +199,13 @@ def _fill_staging(output: Path, fill: Callable[[Path], None]) -> tuple[Path, Pat
     previous = previous_path(output)
     if staging.exists():
         shutil.rmtree(staging)
-    if previous.exists():
+    if previous.exists() and _holds_at_most(previous, SMALL_TREE):
+        shutil.rmtree(previous)  # what an incremental build left: quicker than a process
+    elif previous.exists():
         # unique: the last build's trash may still be being deleted
         trash = f".{output.name}.trash-{os.getpid()}-{time.monotonic_ns()}"
         os.rename(previous, output.with_name(trash))
-    remove_in_background(sorted(output.parent.glob(f".{output.name}.trash-*")))
+    remove_in_background(_unclaimed_trash(output))
     staging.mkdir()
     try:
         fill(staging)

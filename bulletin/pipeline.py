@@ -54,6 +54,7 @@ from bulletin.output import (
     has_twin,
     link_file,
     link_folder,
+    process_running,
     publish,
     publish_changes,
     write_file,
@@ -642,18 +643,8 @@ def _remove_stale_scratch(output: Path) -> None:
     """Index scratch folders left by builds that were killed (their process is gone)."""
     for folder in output.parent.glob(f".{output.name}.index-*"):
         pid = folder.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and not process_running(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _is_template(name: str) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -61,6 +63,40 @@ def test_publish_swaps_and_keeps_the_previous_tree_until_the_next_build(tmp_path
     assert (tmp_path / "output.previous" / "v.txt").read_text() == "1"
     output.publish(site, lambda staging: (staging / "v.txt").write_text("3"))
     assert (tmp_path / "output.previous" / "v.txt").read_text() == "2"
+
+
+def _wait_until_gone(paths: list[Path]) -> None:
+    deadline = time.monotonic() + 20
+    while any(p.exists() for p in paths) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_a_small_previous_tree_is_deleted_at_once_a_large_one_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "output"
+    output.publish(site, lambda staging: (staging / "v.txt").write_text("1"))
+    output.publish(site, lambda staging: (staging / "v.txt").write_text("2"))
+    output.publish(site, lambda staging: (staging / "v.txt").write_text("3"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output", "output.previous"]
+
+    monkeypatch.setattr(output, "SMALL_TREE", 0)  # now every tree counts as large
+    output.publish(site, lambda staging: (staging / "v.txt").write_text("4"))
+    _wait_until_gone(list(tmp_path.glob(".output.trash-*")))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output", "output.previous"]
+
+
+def test_trash_a_running_remover_claimed_is_left_to_it(tmp_path: Path) -> None:
+    site = tmp_path / "output"
+    site.mkdir()
+    claimed = tmp_path / f".output.trash-1-2.removing-{os.getpid()}"  # this process runs
+    abandoned = tmp_path / ".output.trash-3-4.removing-999999999"  # no such process
+    waiting = tmp_path / ".output.trash-5-6"
+    for folder in (claimed, abandoned, waiting):
+        (folder / "a").mkdir(parents=True)
+    output.publish(site, lambda staging: (staging / "v.txt").write_text("1"))
+    _wait_until_gone([abandoned, waiting])
+    assert claimed.is_dir() and not abandoned.exists() and not waiting.exists()
 
 
 def test_refuses_to_replace_a_folder_it_did_not_write(tmp_path: Path) -> None:
