@@ -6,12 +6,14 @@ neither read nor hashed), parse results by digest (articles as field tuples, wit
 their Markdown, which stays with the file), the slugs made from names and headings, the
 compiled templates, the HTML of issue notes and pages, a summary of each rendered
 article body and, for each output file, the key of everything that went into it and
-the stamps of the file and its .gz; a page whose key is unchanged is kept (or
-hard-linked) from the previous output instead of rendered again. Rendered bodies, with
-their Traditional conversions, are files in ``bodies/`` named by their key, read only
-when a page that shows one is rendered. Every entry is keyed by content, so a stale
-entry is never looked up; the whole cache is dropped when the code or the Python
-packages change.
+the stamps of the file and its .gz, which pages show each article, and the digest of
+everything else the pages depend on; a page whose key is unchanged is kept (or
+hard-linked) from the previous output instead of rendered again. ``cache.journal``
+holds what each build since changed in that state (see :func:`journal_limit`).
+Rendered bodies, with their Traditional conversions, are files in ``bodies/`` named by
+their key, read only when a page that shows one is rendered. Every entry is keyed by
+content, so a stale entry is never looked up; the whole cache is dropped when the code
+or the Python packages change.
 
 A cache is never trusted: it is read with an unpickler that only builds the project's
 own content classes, checked for its format and fingerprint; compiled templates are

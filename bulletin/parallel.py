@@ -16,7 +16,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -125,7 +125,7 @@ class Background:
             self.process.join()
 
 
-class Forked:
+class Forked(Generic[Result]):
     """A function run in a forked process beside the caller's own work, its (pickled)
     result read back by :meth:`result`; run there and then instead where forking is
     not safe or not wanted."""
