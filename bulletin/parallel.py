@@ -154,13 +154,22 @@ class Forked(Generic[Result]):
             ok, value = False, None
         self.receiver.close()
         self.process.join()
+        self.process = None
         return value if ok else self.function()  # it failed there: here, to raise
+
+    def cancel(self) -> None:
+        """Stop the work if its result is not wanted after all (the caller failed)."""
+        if self.process is not None and self.process.exitcode is None:
+            self.process.terminate()
+            self.process.join()
+            self.receiver.close()
 
 
 def _send_result(function: Callable[[], Any], sender: Any) -> None:
     try:
-        sender.send((True, function()))
+        result = (True, function())
     except Exception:
-        sender.send((False, None))
-    finally:
-        sender.close()
+        result = (False, None)
+    with contextlib.suppress(OSError):  # the caller went away without asking
+        sender.send(result)
+    sender.close()

@@ -329,11 +329,15 @@ def _build(
         fork=cache.loaded and len(cache.files) >= CHECK_APART_FROM,
     )
     timings.lap("load cache")
-    checked = check(
-        content, base_url, lint=False, cache=cache, jobs=jobs, slug=slugger, timings=timings
-    )
-    if checked.errors or checked.bodies is None:
-        raise ContentError(list(checked.problems))
+    try:
+        checked = check(
+            content, base_url, lint=False, cache=cache, jobs=jobs, slug=slugger, timings=timings
+        )
+        if checked.errors or checked.bodies is None:
+            raise ContentError(list(checked.problems))
+    except BaseException:
+        changed_outputs.cancel()
+        raise
     # what is loaded now lives to the end: the cyclic collector need not walk it again
     # and again (and forked workers share its pages)
     gc.freeze()
@@ -541,6 +545,7 @@ def _build(
             )
             timings.lap("save cache")
     finally:
+        changed_outputs.cancel()
         if index is not None:
             index.cancel()
         shutil.rmtree(index_work, ignore_errors=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import multiprocessing
 import pickle
 import shutil
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from bulletin import cache as cache_module
 from bulletin import pipeline
 from bulletin.cache import JOURNAL, STATE, BuildCache, cache_path, code_fingerprint
+from bulletin.problems import ContentError
 from bulletin.render import TEMPLATES_DIR
 
 from .conftest import FIXTURES
@@ -194,6 +196,18 @@ def test_a_tampered_output_file_is_rendered_again(
     twin.unlink()
     pipeline.build(content, site)
     assert page.read_bytes() == original and twin.read_bytes() == original_twin
+
+
+def test_a_failed_build_leaves_no_output_check_running(
+    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "CHECK_APART_FROM", 0)
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    _edit(content / "articles" / "shequ-3.md", "date: 2017-03-10", "date: 2017-13-10")
+    with pytest.raises(ContentError):
+        pipeline.build(content, site)
+    assert multiprocessing.active_children() == []
 
 
 def test_the_cache_lives_beside_the_output_not_in_it(content: Path, tmp_path: Path) -> None:

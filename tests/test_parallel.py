@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
 
@@ -12,9 +13,10 @@ from bulletin.parallel import Forked, parallel_map
 
 def test_forked_work_runs_in_another_process_and_returns_its_result() -> None:
     work = Forked(os.getpid, fork=True)
+    forked = work.process is not None
     # forking is unsafe while other threads run (an earlier test's server, say)
-    assert (work.process is not None) == (threading.active_count() == 1)
-    assert (work.result() != os.getpid()) == (work.process is not None)
+    assert forked == (threading.active_count() == 1)
+    assert (work.result() != os.getpid()) == forked
     assert Forked(lambda: {"a", "b"}, fork=True).result() == {"a", "b"}
 
 
@@ -37,3 +39,11 @@ def test_parallel_map_keeps_the_order_of_its_items() -> None:
     items = list(range(300))
     assert parallel_map(lambda n: n * n, items, jobs=2, chunk_size=8) == [n * n for n in items]
     assert parallel_map(lambda n: n + 1, items[:5], jobs=2) == [1, 2, 3, 4, 5]
+
+
+def test_forked_work_no_longer_wanted_is_stopped() -> None:
+    work = Forked(lambda: time.sleep(30), fork=True)
+    started = time.monotonic()
+    work.cancel()
+    assert time.monotonic() - started < 10
+    assert work.process is None or work.process.exitcode is not None
