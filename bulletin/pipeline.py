@@ -79,8 +79,9 @@ from bulletin.variants import Variant, local_converters, make_variants, phrases_
 from search.indexing import update_index, write_index
 
 OUTPUT_MARK = "_search/meta.json"  # a folder holding this was written by a build
-#: Each incremental update adds a small segment to the index, and every search reads
-#: every segment; after this many updates the index is written afresh (in the background).
+#: Each incremental update adds a small segment to the index (Whoosh merges small ones
+#: as it commits), and every search reads every segment; once updates have added this
+#: many, the index is written afresh (in its own process, beside the pages).
 MAX_INDEX_UPDATES = 16
 #: From this many output files on, they are checked in a process of their own.
 CHECK_APART_FROM = 2000
