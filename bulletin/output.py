@@ -132,7 +132,8 @@ def copy_files(root: Path, copies: Iterable[tuple[str, Path]], flat: bool = Fals
 _REMOVER = """
 import os, shutil, sys
 for path in sys.argv[1:]:
-    mine = path.split(".removing-")[0] + f".removing-{os.getpid()}"
+    head, name = os.path.split(path)
+    mine = os.path.join(head, name.split(".removing-")[0] + f".removing-{os.getpid()}")
     try:
         os.rename(path, mine)
     except OSError:

@@ -87,6 +87,8 @@ def test_a_small_previous_tree_is_deleted_at_once_a_large_one_in_the_background(
 
 
 def test_trash_a_running_remover_claimed_is_left_to_it(tmp_path: Path) -> None:
+    tmp_path = tmp_path / "a.removing-1"  # the marker in a folder above is no claim
+    tmp_path.mkdir()
     site = tmp_path / "output"
     site.mkdir()
     claimed = tmp_path / f".output.trash-1-2.removing-{os.getpid()}"  # this process runs
