@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import filecmp
 import multiprocessing
+import os
 import pickle
+import random
 import shutil
 from pathlib import Path
 
@@ -608,3 +610,48 @@ def test_after_many_updates_the_index_is_written_afresh(
     pipeline.build(content, clean, use_cache=False)
     for query in ("第2次修改", "社区群众"):
         assert _answers(site, query) == _answers(clean, query), query
+
+
+_EDITS = ("paragraph", "opening", "link", "unlink", "touch", "same", "revert", "two", "page")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_edits_each_give_a_clean_build_result(
+    content: Path, tmp_path: Path, seed: int
+) -> None:
+    """A random walk of small edits (and hand-deleted output and cache files): after each
+    build, the output and the cache keys are a clean build's."""
+    rng = random.Random(seed)
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    first = {p.name: p.read_bytes() for p in (content / "articles").iterdir()}
+    for _ in range(6):
+        article = rng.choice(sorted((content / "articles").iterdir()))
+        text = article.read_text("utf-8")
+        edit = rng.choice(_EDITS)
+        if edit == "paragraph":
+            article.write_text(f"{text}\n\n追加一段，第{rng.randint(1, 99)}句。\n", "utf-8")
+        elif edit == "opening":  # lists show the first paragraph
+            end = text.index("---", 3) + 4
+            article.write_text(f"{text[:end]}首句{rng.randint(1, 99)}，{text[end:]}", "utf-8")
+        elif edit == "link":
+            article.write_text(f"{text}\n\n参见[另一篇](shequ-1.md)。\n", "utf-8")
+        elif edit == "unlink":
+            article.write_text(text.replace("](", "]（"), "utf-8")
+        elif edit == "touch":
+            os.utime(article)
+        elif edit == "same":
+            article.write_text(text, "utf-8")
+        elif edit == "revert":
+            article.write_bytes(first[article.name])
+        elif edit == "two":
+            other = rng.choice(sorted((content / "articles").iterdir()))
+            article.write_text(f"{text}\n\n甲。\n", "utf-8")
+            other.write_text(other.read_text("utf-8") + "\n\n乙。\n", "utf-8")
+        elif edit == "page":  # a page and a body file deleted by hand, then an edit
+            rng.choice(sorted(site.rglob("index.html"))).unlink()
+            bodies = sorted(p for p in (cache_path(site) / "bodies").rglob("*") if p.is_file())
+            rng.choice(bodies).unlink()
+            article.write_text(f"{text}\n\n又一段。\n", "utf-8")
+        pipeline.build(content, site)
+        _clean_build_equals(content, site, tmp_path)
