@@ -72,7 +72,7 @@ def write_file(path: Path | str, data: bytes) -> None:
         handle = open(name, "wb")  # noqa: SIM115
     with handle:
         handle.write(data)
-    if os.path.splitext(name)[1] in COMPRESSIBLE:
+    if has_twin(name):
         with open(name + ".gz", "wb") as twin:
             twin.write(gzip_bytes(data))
 
@@ -101,7 +101,7 @@ def link_file(source: Path, target: Path) -> None:
     Files are never changed in place, only replaced, so the two trees can share them."""
     target.parent.mkdir(parents=True, exist_ok=True)
     os.link(source, target)
-    if target.suffix in COMPRESSIBLE:
+    if has_twin(target.name):
         compressed = source.with_name(source.name + ".gz")
         twin = target.with_name(target.name + ".gz")
         if compressed.is_file():
@@ -123,7 +123,7 @@ def copy_files(root: Path, copies: Iterable[tuple[str, Path]], flat: bool = Fals
         target = root / (flat_name(rel) if flat else rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-        if target.suffix in COMPRESSIBLE:
+        if has_twin(target.name):
             target.with_name(target.name + ".gz").write_bytes(gzip_bytes(target.read_bytes()))
 
 

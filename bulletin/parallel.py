@@ -52,6 +52,11 @@ def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
     return [_worker_task(_worker_items[i]) for i in range(*bounds)]
 
 
+def fork_is_safe() -> bool:
+    """Whether this process may fork: the platform can, and no other thread runs."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -64,8 +69,7 @@ def parallel_map(
     progress: Callable[[int], None] | None = None,
 ) -> list[Result]:
     """``[task(item) for item in items]``, in order, on ``jobs`` processes when worth it."""
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    if jobs <= 1 or len(items) < 4 * chunk_size or not forkable or threading.active_count() > 1:
+    if jobs <= 1 or len(items) < 4 * chunk_size or not fork_is_safe():
         results = []
         # a few items leave little garbage; a collection then costs more than it frees
         with collecting() if len(items) > 256 else contextlib.nullcontext():
@@ -100,11 +104,7 @@ class Background:
     def __init__(self, function: Callable[[], None], fork: bool) -> None:
         self.function = function
         self.process: multiprocessing.process.BaseProcess | None = None
-        if (
-            fork
-            and "fork" in multiprocessing.get_all_start_methods()
-            and (threading.active_count() == 1)
-        ):
+        if fork and fork_is_safe():
             self.process = multiprocessing.get_context("fork").Process(
                 target=_collected, args=(function,)
             )
@@ -133,11 +133,7 @@ class Forked(Generic[Result]):
     def __init__(self, function: Callable[[], Result], fork: bool) -> None:
         self.function = function
         self.process: multiprocessing.process.BaseProcess | None = None
-        if (
-            fork
-            and "fork" in multiprocessing.get_all_start_methods()
-            and (threading.active_count() == 1)
-        ):
+        if fork and fork_is_safe():
             self.receiver, sender = multiprocessing.Pipe(duplex=False)
             self.process = multiprocessing.get_context("fork").Process(
                 target=_send_result, args=(function, sender)

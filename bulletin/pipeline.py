@@ -210,11 +210,11 @@ class RememberedMarkdown:
     def __init__(self, markdown: MarkdownRenderer, known: Mapping[str, str]) -> None:
         self.markdown = markdown
         self.known = known
-        self.links_key = markdown.links_key
         self.used: dict[str, str] = {}
 
     def __call__(self, text: str, rel: str, root: str) -> str:
-        key = digest("text", rel, root, text, self.links_key if has_links(text) else "")
+        links_key = self.markdown.links_key if has_links(text) else ""
+        key = digest("text", rel, root, text, links_key)
         html = self.known.get(key)
         if not isinstance(html, str):
             html = self.markdown.render(text, rel, root).html
@@ -515,7 +515,8 @@ def _build(
             file_keys.update(dict.fromkeys([*files, *statics], "file"))
             index_now = _index_files(output)
             # the number of segments of the last index written afresh (an update keeps
-            # the previous segment files and adds one)
+            # the previous segment files and adds one; when Whoosh merged small ones,
+            # the count is taken afresh too)
             segments = set(filter(_is_segment, index_files))
             fresh = not segments or not segments <= set(filter(_is_segment, index_now))
             index_segments = _segments(index_now) if fresh else cache.index_segments
@@ -618,12 +619,16 @@ def page_keys(
         redo = set()
         for slug in changed:
             redo.update(cache.refs.get(slug, ()))
+
+    def key_of(spec: PageSpec) -> str:
+        return data_key((shared, spec.template, spec.path, spec.context))
+
     spec_keys: dict[int, str] = {}  # id(spec) -> key, of the specs keyed now
     shows: dict[str, list[int]] = {}
     for index, spec in enumerate(specs):
         if redo is None or index in redo:
             data_key.refs = set()
-            spec_keys[id(spec)] = data_key((shared, spec.template, spec.path, spec.context))
+            spec_keys[id(spec)] = key_of(spec)
             for slug in data_key.refs:
                 shows.setdefault(slug, []).append(index)
     data_key.refs = None
@@ -635,10 +640,8 @@ def page_keys(
             if entry is not None:
                 keys[job.rel] = entry[0]
                 continue
-            spec = job.spec  # not in the last build's record: keyed after all
-            spec_key = spec_keys[id(spec)] = data_key(
-                (shared, spec.template, spec.path, spec.context)
-            )
+            # not in the last build's record: keyed after all
+            spec_key = spec_keys[id(job.spec)] = key_of(job.spec)
         keys[job.rel] = f"{spec_key}:{variants[job.variant].key}"
     if redo is not None:
         return keys, cache.refs

@@ -475,12 +475,17 @@ def test_edits_append_to_the_journal_until_the_state_is_written_afresh(
     _clean_build_equals(content, site, tmp_path)
 
 
-def test_a_torn_journal_means_a_full_build(content: Path, tmp_path: Path) -> None:
+def _site_with_a_journal(content: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A site built, then built again after an edit: its path and its cache's journal."""
     site = tmp_path / "site"
     pipeline.build(content, site)
     _edit(content / "articles" / "shequ-3.md", "第3篇", "第三篇")
     pipeline.build(content, site)
-    journal = cache_path(site) / JOURNAL
+    return site, cache_path(site) / JOURNAL
+
+
+def test_a_torn_journal_means_a_full_build(content: Path, tmp_path: Path) -> None:
+    site, journal = _site_with_a_journal(content, tmp_path)
     journal.write_bytes(journal.read_bytes()[:-5])  # a build stopped while appending
     assert not BuildCache.load(cache_path(site), code_fingerprint(), site).loaded
     _edit(content / "articles" / "shequ-2.md", "第2篇", "第二篇")
@@ -489,11 +494,7 @@ def test_a_torn_journal_means_a_full_build(content: Path, tmp_path: Path) -> Non
 
 
 def test_a_journal_left_from_an_earlier_state_is_not_applied(content: Path, tmp_path: Path) -> None:
-    site = tmp_path / "site"
-    pipeline.build(content, site)
-    _edit(content / "articles" / "shequ-3.md", "第3篇", "第三篇")
-    pipeline.build(content, site)
-    journal = cache_path(site) / JOURNAL
+    site, journal = _site_with_a_journal(content, tmp_path)
     old_records = journal.read_bytes()
     pipeline.build(content, site, use_cache=False)  # writes no state
     shutil.rmtree(cache_path(site))
