@@ -1,6 +1,8 @@
 """The command line: parse arguments, call the package, map outcomes to exit status.
 
-Exit status: 0 success; 1 the content has errors (nothing published); 2 usage error.
+Exit status: 0 success; 1 the content has errors (nothing published); 2 usage error;
+3 the output could not be written (nothing published); 130 interrupted (Ctrl-C or
+SIGTERM; nothing published, the build's own temporary folders removed).
 """
 
 from __future__ import annotations
@@ -8,17 +10,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import jinja2
 
 from bulletin import pipeline, skeleton
-from bulletin.problems import ContentError, Problem
+from bulletin.problems import ContentError, OutputError, Problem, UsageError
 from bulletin.render import template_error_line
 
-EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -27,7 +32,8 @@ def make_parser() -> argparse.ArgumentParser:
         description="Build the experience-sharing bulletin (经验交流简报) into a static site "
         "in Simplified and Traditional Chinese, with a Whoosh search index.",
         epilog="Exit status: 0 success; 1 the content has errors (nothing published); "
-        "2 usage error. Errors go to stderr as path:line: message.",
+        "2 usage error; 3 the output could not be written (nothing published). Errors go "
+        "to stderr as path:line: message.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -162,7 +168,7 @@ class ProgressBar:
 
 def run_build(args: argparse.Namespace) -> int:
     if args.jobs < 0:
-        raise pipeline.UsageError("--jobs must be 0 (one per core) or more")
+        raise UsageError("--jobs must be 0 (one per core) or more")
     result = pipeline.build(
         args.content,
         args.output,
@@ -228,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in runners and argv[0] not in ("-h", "--help")):
         argv.insert(0, "build")  # `build` is the default command
     args = make_parser().parse_args(argv)
+    previous_handler = _interrupt_on_sigterm()
     try:
         return runners[args.command](args)
     except ContentError as exc:
@@ -240,6 +247,31 @@ def main(argv: list[str] | None = None) -> int:
         print(template_error_line(exc, templates), file=sys.stderr)
         print("nothing was published", file=sys.stderr)
         return EXIT_CONTENT
-    except (pipeline.UsageError, skeleton.SkeletonError) as exc:
+    except (UsageError, skeleton.SkeletonError) as exc:
         print(f"build.py: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OutputError as exc:
+        print(f"{exc}; nothing was published", file=sys.stderr)
+        return EXIT_OUTPUT
+    except KeyboardInterrupt:
+        print("interrupted: nothing was published", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader of our output went away (`| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _interrupt_on_sigterm() -> Any:
+    """SIGTERM stops a command as Ctrl-C does: it unwinds, so a build removes its
+    staging folder and stops its workers. Returns the handler it replaced (None where
+    handlers cannot be set: off the main thread)."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, interrupt)

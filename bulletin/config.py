@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bulletin.model import SiteConfig
-from bulletin.problems import Problem
+from bulletin.problems import Problem, excerpt, shorten
 from bulletin.schema import Field, check_fields
 from bulletin.sources import SourceFile, decode, parse_yaml
 from search.scripts import VARIANT_CONFIGS
@@ -77,13 +77,16 @@ def load_config(
     return SiteConfig(**settings), problems
 
 
+_BASE_URL_HINT = "'base_url' must be an http(s) URL or a path starting with /, not "
+
+
 def normalise_base_url(value: str) -> tuple[str, str | None]:
     """``http://host/path/`` or ``/path/``, always ending in a slash."""
     parts = urlsplit(value)
     if parts.scheme not in ("", "http", "https") or (parts.scheme and not parts.netloc):
-        return value, f"'base_url' must be an http(s) URL or a path starting with /, not {value!r}"
+        return value, _BASE_URL_HINT + excerpt(value)
     if not parts.scheme and not value.startswith("/"):
-        return value, f"'base_url' must be an http(s) URL or a path starting with /, not {value!r}"
+        return value, _BASE_URL_HINT + excerpt(value)
     if parts.query or parts.fragment:
         return value, "'base_url' must not have a query or fragment"
     return value if value.endswith("/") else value + "/", None
@@ -119,7 +122,8 @@ def _check_slugs(
                     Problem(
                         display,
                         line,
-                        f"slug {slug!r} for '{name}' must use only a-z, 0-9 and single hyphens",
+                        f"slug {excerpt(slug)} for '{shorten(str(name))}' must use only "
+                        "a-z, 0-9 and single hyphens",
                     )
                 )
                 continue

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -87,10 +89,23 @@ def _parse(
     return (None if problems else doc), values, problems
 
 
-def _article(source: SourceFile) -> tuple[Article | None, list[Problem]]:
+@dataclass(frozen=True)
+class Parsed:
+    """A content file's parse result (what the build cache keeps by the file's digest):
+    the item, or None and the problems that kept it from being one."""
+
+    item: Article | Issue | Page | None
+    problems: tuple[Problem, ...] = ()
+    articles_line: int = 1  # an issue's: the line of its `articles:` key
+
+
+ParseMemo = dict[str, Parsed]  # a content file's digest -> its parse result
+
+
+def parse_article(source: SourceFile) -> Parsed:
     doc, values, problems = _parse(source, ARTICLE_FIELDS, "article")
     if doc is None:
-        return None, problems
+        return Parsed(None, tuple(problems))
     article = Article(
         slug=PurePosixPath(source.rel).stem,
         path=source.display,
@@ -101,13 +116,13 @@ def _article(source: SourceFile) -> tuple[Article | None, list[Problem]]:
         slogans_line=doc.front.key_lines.get("slogans", 0),
         **values,
     )
-    return article, []
+    return Parsed(article)
 
 
-def _issue(source: SourceFile) -> tuple[Issue | None, int, list[Problem]]:
+def parse_issue(source: SourceFile) -> Parsed:
     doc, values, problems = _parse(source, ISSUE_FIELDS, "issue")
     if doc is None:
-        return None, 0, problems
+        return Parsed(None, tuple(problems))
     issue = Issue(
         slug=PurePosixPath(source.rel).stem,
         path=source.display,
@@ -118,17 +133,17 @@ def _issue(source: SourceFile) -> tuple[Issue | None, int, list[Problem]]:
         note=doc.body,
         note_line=doc.body_line,
     )
-    return issue, doc.front.key_lines.get("articles", 1), []
+    return Parsed(issue, articles_line=doc.front.key_lines.get("articles", 1))
 
 
-def _page(source: SourceFile) -> tuple[Page | None, list[Problem]]:
+def parse_page(source: SourceFile) -> Parsed:
     stem = PurePosixPath(source.rel).stem
     taken = Problem(source.display, 1, f"page name '{stem}' is taken by the site's own pages")
     reserved = [taken] if stem in RESERVED_SLUGS else []
     doc, values, problems = _parse(source, PAGE_FIELDS, "page", reserved)
     if doc is None:
-        return None, problems
-    return Page(stem, source.display, values["title"], doc.body, doc.body_line), []
+        return Parsed(None, tuple(problems))
+    return Parsed(Page(stem, source.display, values["title"], doc.body, doc.body_line))
 
 
 def has_links(markdown: str) -> bool:
@@ -159,20 +174,6 @@ class ArticleBodies(Mapping[str, str]):
         return len(self.places)
 
 
-def _with(article: Article, name: str, value: str) -> Article:
-    """``replace(article, name=value)`` without re-running the dataclass machinery (it
-    is done for every article of every build)."""
-    copied = object.__new__(Article)
-    fields = copied.__dict__
-    fields.update(article.__dict__)
-    fields[name] = value
-    return copied
-
-
-def _parse_here(parse: Callable[[SourceFile], Any], files: list[SourceFile]) -> list[Any]:
-    return [parse(source) for source in files]
-
-
 def _unique(items: list, what: str) -> list[Problem]:
     """Problems for slugs used by more than one file."""
     seen: dict[str, str] = {}
@@ -189,63 +190,75 @@ def _unique(items: list, what: str) -> list[Problem]:
     return problems
 
 
-def load_site(
-    tree: SourceTree,
-    content_display: str,
-    memo: dict[str, Any] | None = None,
-    parse_all: Callable[[Callable[[SourceFile], Any], list[SourceFile]], list[Any]] | None = None,
-) -> tuple[Site, list[Problem]]:
-    """Parse and validate all content. The Site holds what could be parsed; any problem
-    of severity "error" means nothing may be published.
+ParseAll = Callable[[Callable[[SourceFile], Parsed], list[SourceFile]], list[Parsed]]
 
-    ``memo`` maps the digest of a content file (path and bytes) to its parse result; it
-    is read and filled, so a build cache can skip parsing unchanged files. (An article's
-    Markdown body stays with its file: see :class:`ArticleBodies`.) ``parse_all(parse,
-    files)`` is ``[parse(f) for f in files]``, perhaps on several processes."""
-    memo = {} if memo is None else memo
-    config, problems = load_config(tree.site_config, content_display)
+
+def parse_tree(
+    tree: SourceTree, known: Mapping[str, Parsed], parse_all: ParseAll | None = None
+) -> ParseMemo:
+    """The parse result of every content file of ``tree``, by digest: ``known`` results
+    (of an earlier build) for files it has, the rest parsed (``parse_all(parse, files)``
+    is ``[parse(f) for f in files]``, perhaps on several processes)."""
+    parsed: ParseMemo = {}
+    for files, parse in (
+        (tree.articles, parse_article),
+        (tree.issues, parse_issue),
+        (tree.pages, parse_page),
+    ):
+        unknown = []
+        for source in files:
+            found = known.get(source.digest)
+            if found is None:
+                unknown.append(source)
+            else:
+                parsed[source.digest] = found
+        unique = list({source.digest: source for source in unknown}.values())
+        if parse is parse_article and parse_all is not None:
+            results = parse_all(parse, unique)
+        else:
+            results = [parse(source) for source in unique]
+        parsed.update(zip((source.digest for source in unique), results, strict=True))
+    return parsed
+
+
+def _items(
+    files: tuple[SourceFile, ...], parsed: Mapping[str, Parsed], problems: list[Problem]
+) -> Iterator[Any]:
+    """The parsed items of ``files`` (with their parse results), their problems added."""
+    for source in files:
+        result = parsed[source.digest]
+        problems += result.problems
+        if result.item is not None:
+            yield result
+
+
+def load_site(
+    tree: SourceTree, parsed: Mapping[str, Parsed], content_display: str
+) -> tuple[Site, list[Problem]]:
+    """Validate all content (``parsed``: see :func:`parse_tree`). The Site holds what
+    could be parsed; any problem of severity "error" means nothing may be published.
+    (An article's Markdown body stays with its file: see :class:`ArticleBodies`.)"""
+    problems = list(tree.problems)
+    config, config_problems = load_config(tree.site_config, content_display)
+    config_display = os.path.join(content_display, "site.yaml")
+    if tree.site_config is not None or all(p.path != config_display for p in problems):
+        problems += config_problems  # (not "missing" when it is a link that was not read)
     phrases, phrase_problems = load_phrases(tree.phrases)
     problems += phrase_problems
-    for stray in tree.stray:
-        problems.append(
-            Problem(
-                stray.display,
-                0,
-                "not a Markdown file: content files end in .md "
-                "(images and attachments go in static/)",
-                "warning",
-            )
+    problems += [
+        Problem(
+            stray.display,
+            0,
+            "not a Markdown file: content files end in .md (images and attachments go in static/)",
+            "warning",
         )
-
-    articles: list[Article] = []
-    unparsed = list({s.digest: s for s in tree.articles if s.digest not in memo}.values())
-    parsed = (parse_all or _parse_here)(_article, unparsed)
-    memo.update((source.digest, result) for source, result in zip(unparsed, parsed, strict=True))
-    for source in tree.articles:
-        article, found = memo[source.digest]
-        problems += found
-        if article is not None:
-            articles.append(article)
+        for stray in tree.stray
+    ]
+    articles = [r.item for r in _items(tree.articles, parsed, problems)]
+    issues = [(r.item, r.articles_line) for r in _items(tree.issues, parsed, problems)]
+    pages = [r.item for r in _items(tree.pages, parsed, problems)]
     problems += _unique(articles, "article")
-
-    issues: list[tuple[Issue, int]] = []
-    for source in tree.issues:
-        if source.digest not in memo:
-            memo[source.digest] = _issue(source)
-        issue, articles_line, found = memo[source.digest]
-        problems += found
-        if issue is not None:
-            issues.append((issue, articles_line))
     problems += _unique([issue for issue, _ in issues], "issue")
-
-    pages: list[Page] = []
-    for source in tree.pages:
-        if source.digest not in memo:
-            memo[source.digest] = _page(source)
-        page, found = memo[source.digest]
-        problems += found
-        if page is not None:
-            pages.append(page)
     problems += _unique(pages, "page")
 
     # (an article file's name less .md, as PurePosixPath(rel).stem, without a Path each)
@@ -275,45 +288,39 @@ def _link_issues(
     not silently dropped. Articles in ``broken`` have errors of their own already, so a
     list naming them is not reported again.
     """
+    listed_in, problems = _listings(articles, issues, broken)
+    issue_slugs = {issue.slug for issue, _ in issues}
+    linked = []
+    for article in articles:
+        named, listed = article.issue, listed_in.get(article.slug, "")
+        if named and named not in issue_slugs:
+            problems.append(Problem(article.path, 1, f"'issue' names unknown issue '{named}'"))
+        if listed and named and named != listed:
+            message = f"'issue' says '{named}' but issue '{listed}' lists this article"
+            problems.append(Problem(article.path, 1, message))
+        linked.append(replace(article, issue=listed) if listed and not named else article)
+    return linked, problems
+
+
+def _listings(
+    articles: list[Article], issues: list[tuple[Issue, int]], broken: set[str]
+) -> tuple[dict[str, str], list[Problem]]:
+    """Which issue lists each article (slug -> issue slug), and what the lists get wrong."""
     problems: list[Problem] = []
     by_slug = {a.slug: a for a in articles}
-    issue_slugs = {issue.slug for issue, _ in issues}
     listed_in: dict[str, str] = {}
     for issue, line in issues:
         for slug in issue.articles:
             article = by_slug.get(slug)
-            if article is None and slug in broken:
-                continue
-            if article is None:
-                problems.append(Problem(issue.path, line, f"issue lists unknown article '{slug}'"))
-            elif article.draft:
-                problems.append(
-                    Problem(issue.path, line, f"issue lists '{slug}', which is a draft")
-                )
-            elif slug in listed_in:
-                problems.append(
-                    Problem(
-                        issue.path,
-                        line,
-                        f"article '{slug}' is already in issue '{listed_in[slug]}'",
-                    )
-                )
-            else:
+            message = ""
+            if article is None and slug not in broken:
+                message = f"issue lists unknown article '{slug}'"
+            elif article is not None and article.draft:
+                message = f"issue lists '{slug}', which is a draft"
+            elif article is not None and slug in listed_in:
+                message = f"article '{slug}' is already in issue '{listed_in[slug]}'"
+            elif article is not None:
                 listed_in[slug] = issue.slug
-    linked = []
-    for article in articles:
-        if article.issue and article.issue not in issue_slugs:
-            problems.append(
-                Problem(article.path, 1, f"'issue' names unknown issue '{article.issue}'")
-            )
-        listed = listed_in.get(article.slug, "")
-        if listed and article.issue and article.issue != listed:
-            problems.append(
-                Problem(
-                    article.path,
-                    1,
-                    f"'issue' says '{article.issue}' but issue '{listed}' lists this article",
-                )
-            )
-        linked.append(_with(article, "issue", listed) if listed and not article.issue else article)
-    return linked, problems
+            if message:
+                problems.append(Problem(issue.path, line, message))
+    return listed_in, problems

@@ -117,6 +117,10 @@ class LinkMap:
     targets: dict[str, str] = field(default_factory=dict)
 
 
+class MarkupError(ValueError):
+    """A Markdown text that cannot be rendered (the message says why, for an editor)."""
+
+
 @dataclass(frozen=True)
 class Rendered:
     html: str  # sanitised, with keep-markers; links relative to the page it appears on
@@ -184,14 +188,16 @@ class _HeadingIds(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         used: set[str] = set()
+        next_number: dict[str, int] = {}  # base -> the suffix to try next (linear in headings)
         for element in root.iter():
             if element.tag not in HEADINGS or "id" in element.attrib:
                 continue
             text = strip_markers("".join(element.itertext()))
             base = self.renderer.heading_slug(text) or "section"
-            anchor, number = base, 2
+            anchor, number = base, next_number.get(base, 2)
             while anchor in used:
                 anchor, number = f"{base}-{number}", number + 1
+                next_number[base] = number
             used.add(anchor)
             element.set("id", anchor)
 
@@ -475,7 +481,12 @@ class MarkdownRenderer:
             static=self.static_files,
         )
         self.md.reset()
-        raw = self.md.convert(protect(source))
+        try:
+            raw = self.md.convert(protect(source))
+        except RecursionError:
+            raise MarkupError(
+                "lists or quotes nested too deeply to render: flatten the nesting"
+            ) from None
         safe = sanitise(raw)
         return Rendered(
             html=safe,

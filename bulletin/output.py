@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
+import fcntl
 import gzip
 import os
 import shutil
@@ -20,9 +22,48 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import IO
 
 AT_FDCWD = -100
 RENAME_EXCHANGE = 2
+#: A file in a tree that a build moved aside as ``OUTPUT.previous``: only such a tree is
+#: ever deleted by a build (a folder of that name without it is the user's).
+PREVIOUS_MARK = ".bulletin-previous"
+#: A trash folder's name gets this and the remover's PID when a remover claims it.
+REMOVING = ".removing-"
+
+
+class OutputLock:
+    """One build at a time per output folder: an exclusive ``flock`` on ``OUTPUT.lock``
+    beside it, which the system releases when the process ends, however it ends. A
+    second build waits for the first, after ``waiting`` is told who holds it."""
+
+    def __init__(self, output: Path, waiting: Callable[[str], None]) -> None:
+        self.path = output.absolute().with_name(f"{output.name}.lock")
+        self.waiting = waiting
+        self.handle: IO[str] | None = None
+
+    def __enter__(self) -> OutputLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.handle = open(self.path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            self.waiting(f"{self.path}: another build (pid {holder}) holds it; waiting")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+            self.handle = None
 
 
 def staging_path(output: Path) -> Path:
@@ -127,21 +168,6 @@ def copy_files(root: Path, copies: Iterable[tuple[str, Path]], flat: bool = Fals
             target.with_name(target.name + ".gz").write_bytes(gzip_bytes(target.read_bytes()))
 
 
-#: The remover first renames each folder to ``….removing-PID``, so that a later build
-#: does not send a remover of its own to a folder already being removed.
-_REMOVER = """
-import os, shutil, sys
-for path in sys.argv[1:]:
-    head, name = os.path.split(path)
-    mine = os.path.join(head, name.split(".removing-")[0] + f".removing-{os.getpid()}")
-    try:
-        os.rename(path, mine)
-    except OSError:
-        continue
-    shutil.rmtree(mine, ignore_errors=True)
-"""
-
-
 def process_running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -156,29 +182,25 @@ def _unclaimed_trash(output: Path) -> list[Path]:
     """Trash folders beside ``output`` that no running remover has claimed."""
     found = []
     for folder in sorted(output.parent.glob(f".{output.name}.trash-*")):
-        _, _, pid = folder.name.partition(".removing-")
+        _, _, pid = folder.name.partition(REMOVING)
         if not pid or (pid.isdigit() and not process_running(int(pid))):
             found.append(folder)
     return found
 
 
 def remove_in_background(folders: list[Path]) -> None:
-    """Delete folders without waiting: removing a tree of thousands of small folders
-    takes seconds on some file systems, and no build needs to wait for it."""
-    if not folders:
-        return
-    code = _REMOVER
-    subprocess.Popen(
-        [sys.executable, "-c", code, *map(str, folders)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-#: A previous tree of at most this many files is deleted at once, not in the background.
-SMALL_TREE = 256
+    """Delete folders without waiting (``python -m bulletin.trash``): removing a tree of
+    thousands of small folders takes seconds on some file systems, and no build needs
+    to wait for it."""
+    if folders:
+        subprocess.Popen(
+            [sys.executable, "-m", "bulletin.trash", *map(str, folders)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
 
 
 def _holds_at_most(folder: Path, count: int) -> bool:
@@ -192,7 +214,27 @@ def _holds_at_most(folder: Path, count: int) -> bool:
     return True
 
 
-def _fill_staging(output: Path, fill: Callable[[Path], None]) -> tuple[Path, Path]:
+def is_previous_tree(folder: Path) -> bool:
+    """Whether ``folder`` is a previous output tree a build left (and may delete)."""
+    return (folder / PREVIOUS_MARK).is_file()
+
+
+def _retire(tree: Path) -> None:
+    """Mark ``tree`` (about to become ``OUTPUT.previous``) as the build's own."""
+    (tree / PREVIOUS_MARK).write_text(
+        "An earlier build's output, kept until the next build deletes it.\n", "utf-8"
+    )
+
+
+def remove_leftovers(output: Path) -> None:
+    """Staging and scratch folders of builds into ``output`` that were killed. Called
+    while holding the output's lock (:class:`OutputLock`): any there is not in use."""
+    for pattern in (f"{output.name}.staging-*", f".{output.name}.index-*"):
+        for folder in sorted(output.parent.glob(pattern)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _fill_staging(output: Path, fill: Callable[[Path], None], small_tree: int) -> tuple[Path, Path]:
     """A fresh staging folder beside ``output`` filled by ``fill``; on failure it is
     removed and the error raised, the output untouched. The tree kept from the build
     before last is sent for deletion. Returns the staging and previous-tree paths."""
@@ -200,7 +242,11 @@ def _fill_staging(output: Path, fill: Callable[[Path], None]) -> tuple[Path, Pat
     previous = previous_path(output)
     if staging.exists():
         shutil.rmtree(staging)
-    if previous.exists() and _holds_at_most(previous, SMALL_TREE):
+    if previous.exists() and not is_previous_tree(previous):
+        raise FileExistsError(
+            errno.EEXIST, "exists and was not left by a build: move it away", str(previous)
+        )
+    if previous.exists() and _holds_at_most(previous, small_tree):
         shutil.rmtree(previous)  # what an incremental build left: quicker than a process
     elif previous.exists():
         # unique: the last build's trash may still be being deleted
@@ -216,21 +262,26 @@ def _fill_staging(output: Path, fill: Callable[[Path], None]) -> tuple[Path, Pat
     return staging, previous
 
 
-def publish(output: Path, fill: Callable[[Path], None]) -> None:
-    """Run ``fill(staging)`` to write the whole site, then swap it in as ``output``."""
+def publish(output: Path, fill: Callable[[Path], None], small_tree: int = 256) -> None:
+    """Run ``fill(staging)`` to write the whole site, then swap it in as ``output``
+    (the tree it replaces is kept as ``OUTPUT.previous``; see the module's docstring)."""
     output = output.absolute()
     output.parent.mkdir(parents=True, exist_ok=True)
-    staging, previous = _fill_staging(output, fill)
+    staging, previous = _fill_staging(output, fill, small_tree)
     if not output.exists():
         os.rename(staging, output)
     elif _exchange(staging, output):
+        _retire(staging)
         os.rename(staging, previous)
     else:
+        _retire(output)
         os.rename(output, previous)
         os.rename(staging, output)
 
 
-def publish_changes(output: Path, fill: Callable[[Path], None], removed: Iterable[str]) -> None:
+def publish_changes(
+    output: Path, fill: Callable[[Path], None], removed: Iterable[str], small_tree: int = 256
+) -> None:
     """Publish an incremental build: ``fill(staging)`` writes only the files that
     changed, each directly in the staging folder under its :func:`flat_name` (and, if
     the index changed, a whole new ``_search/whoosh``); once it has succeeded, each
@@ -240,7 +291,7 @@ def publish_changes(output: Path, fill: Callable[[Path], None], removed: Iterabl
     A failed ``fill`` leaves ``output`` untouched, as a full build does; a reader may see
     a few pages old and a few new for the moment the renames take."""
     output = output.absolute()
-    staging, previous = _fill_staging(output, fill)
+    staging, previous = _fill_staging(output, fill, small_tree)
     new_index = staging / "_search" / "whoosh"
     made: set[Path] = set()
     for name in sorted(entry.name for entry in os.scandir(staging) if entry.is_file()):
@@ -264,6 +315,7 @@ def publish_changes(output: Path, fill: Callable[[Path], None], removed: Iterabl
         _prune_empty(output, (output / rel).parent)
     # what is left in staging (the previous index, if one was swapped out) stays for a
     # grace period, as after a full build
+    _retire(staging)
     os.rename(staging, previous)
 
 

@@ -1,55 +1,34 @@
-"""Pure per-item work spread over processes, for full builds on every core.
+"""Work spread over forked processes, for builds on every core.
 
-Workers are forked after the parent has built everything the work needs (the content
-model, the Jinja environment, the OpenCC converters) and the list of work items, so
-nothing large is pickled on the way there: a worker is sent a range of indexes into
-the items it inherited, and sends back the results. Fork is unsafe in a process that runs other
-threads (``build.py serve``), so there, and for small batches, the work runs in-process.
+A worker is forked after the parent has built everything the work needs (the content
+model, the Jinja environment, the OpenCC converters), so nothing large is pickled on
+the way there: it inherits the function and the items, is sent ranges of indexes, and
+sends back results. A worker dies with its parent (its pipe closes; on Linux it is also
+told by the kernel), ignores Ctrl-C (the parent stops it), and runs with the cyclic
+garbage collector on. Fork is unsafe in a process that runs other threads (``build.py
+serve``), so there, and for small batches, the work runs in-process.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
+import ctypes
 import multiprocessing
 import os
+import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import traceback
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
+
+from bulletin.tuning import collecting
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-# The task and items of a worker process, set once when the worker starts (see _start);
-# the parent never sets them.
-_worker_task: Callable[[Any], Any] | None = None
-_worker_items: Sequence[Any] = ()
-
-
-def _start(task: Callable[[Any], Any], items: Sequence[Any]) -> None:
-    global _worker_task, _worker_items
-    _worker_task, _worker_items = task, items
-    gc.enable()  # the parent may build with the collector off (see collecting)
-
-
-@contextlib.contextmanager
-def collecting() -> Iterator[None]:
-    """The cyclic garbage collector on for a stretch of rendering work (a build turns it
-    off while it loads and keys its data: its many long-lived objects made each full
-    collection slow, ~0.2 s of a one-article rebuild)."""
-    was = gc.isenabled()
-    gc.enable()
-    try:
-        yield
-    finally:
-        if not was:
-            gc.disable()
-
-
-def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
-    assert _worker_task is not None
-    return [_worker_task(_worker_items[i]) for i in range(*bounds)]
+#: prctl(2) option: the signal a process gets when the thread that forked it ends.
+_PR_SET_PDEATHSIG = 1
 
 
 def fork_is_safe() -> bool:
@@ -61,6 +40,48 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def _as_child() -> None:
+    """What every forked worker does first: die with its parent, leave Ctrl-C to it,
+    and end quietly when it stops the worker (SIGTERM, whatever the parent made of it)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # not Linux (no prctl): the closed pipe still ends a pool worker
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class WorkFailed(Exception):
+    """A worker's error that could not be sent back as itself (not picklable)."""
+
+
+def _failure(exc: BaseException) -> BaseException:
+    """The error to send to the parent: itself if it survives pickling."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return WorkFailed("".join(traceback.format_exception(exc)).strip())
+
+
+def _serve_chunks(task: Callable[[Any], Any], items: Sequence[Any], conn: Connection) -> None:
+    """A pool worker: run ``task`` over each range of ``items`` the parent sends."""
+    _as_child()
+    with collecting():
+        while True:
+            try:
+                bounds = conn.recv()
+            except EOFError:  # the parent is gone
+                return
+            if bounds is None:
+                return
+            try:
+                conn.send((True, [task(items[i]) for i in range(*bounds)]))
+            except Exception as exc:
+                conn.send((False, _failure(exc)))
+
+
 def parallel_map(
     task: Callable[[Item], Result],
     items: Sequence[Item],
@@ -70,102 +91,134 @@ def parallel_map(
 ) -> list[Result]:
     """``[task(item) for item in items]``, in order, on ``jobs`` processes when worth it."""
     if jobs <= 1 or len(items) < 4 * chunk_size or not fork_is_safe():
-        results = []
-        # a few items leave little garbage; a collection then costs more than it frees
-        with collecting() if len(items) > 256 else contextlib.nullcontext():
-            for item in items:
-                results.append(task(item))
-                if progress:
-                    progress(1)
-        return results
+        return _map_here(task, items, progress)
     chunks = [(i, min(i + chunk_size, len(items))) for i in range(0, len(items), chunk_size)]
-    results = []
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_start, initargs=(task, items)
-    ) as pool:
-        for (start, stop), part in zip(chunks, pool.map(_run_chunk, chunks), strict=True):
-            results.extend(part)
+    workers: dict[Connection, tuple[Any, int]] = {}  # connection -> process, chunk index
+    results: list[list[Result] | None] = [None] * len(chunks)
+    finished = False
+    try:
+        for _ in range(min(jobs, len(chunks))):
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_serve_chunks, args=(task, items, theirs))
+            process.start()
+            theirs.close()
+            workers[mine] = (process, -1)
+        pending = iter(range(len(chunks)))
+        for conn in list(workers):
+            _send_next(conn, workers, pending, chunks)
+        while any(index >= 0 for _, index in workers.values()):
+            for conn in wait([c for c, (_, i) in workers.items() if i >= 0]):
+                process, index = workers[conn]
+                results[index] = _received(conn, process)
+                if progress:
+                    progress(chunks[index][1] - chunks[index][0])
+                _send_next(conn, workers, pending, chunks)
+        finished = True
+    finally:
+        _stop(workers, wait=finished)
+    return [result for part in results for result in part or ()]
+
+
+def _map_here(
+    task: Callable[[Item], Result],
+    items: Sequence[Item],
+    progress: Callable[[int], None] | None,
+) -> list[Result]:
+    results = []
+    with collecting():
+        for item in items:
+            results.append(task(item))
             if progress:
-                progress(stop - start)
+                progress(1)
     return results
 
 
-def _collected(function: Callable[[], None]) -> None:
-    with collecting():
-        function()
+def _send_next(
+    conn: Connection,
+    workers: dict[Connection, tuple[Any, int]],
+    pending: Any,
+    chunks: list[tuple[int, int]],
+) -> None:
+    process, _ = workers[conn]
+    index = next(pending, -1)
+    workers[conn] = (process, index)
+    conn.send(chunks[index] if index >= 0 else None)
 
 
-class Background:
-    """A function run in a forked process beside the caller's own work (the search
-    index is written while the pages render); ``join`` raises if it failed. Runs the
-    function at ``join`` time instead where forking is not safe or not wanted."""
+def _received(conn: Connection, process: Any) -> Any:
+    try:
+        ok, value = conn.recv()
+    except EOFError:
+        raise WorkFailed(f"a worker process ended (exit status {process.exitcode})") from None
+    if not ok:
+        raise value
+    return value
 
-    def __init__(self, function: Callable[[], None], fork: bool) -> None:
-        self.function = function
-        self.process: multiprocessing.process.BaseProcess | None = None
-        if fork and fork_is_safe():
-            self.process = multiprocessing.get_context("fork").Process(
-                target=_collected, args=(function,)
-            )
-            self.process.start()
 
-    def join(self) -> None:
-        if self.process is None:
-            _collected(self.function)
-            return
-        self.process.join()
-        if self.process.exitcode != 0:
-            raise RuntimeError(f"background work failed (exit status {self.process.exitcode})")
-
-    def cancel(self) -> None:
-        """Stop the work if it is still running (the build failed before joining it)."""
-        if self.process is not None and self.process.is_alive():
-            self.process.terminate()
-            self.process.join()
+def _stop(workers: dict[Connection, tuple[Any, int]], wait: bool) -> None:
+    """End the workers: let them finish (``wait``: they were told there is no more
+    work), or stop them at once (the map failed or was interrupted)."""
+    for conn, (process, _) in workers.items():
+        conn.close()
+        if not wait:
+            process.terminate()
+    for process, _ in workers.values():
+        process.join()
 
 
 class Forked(Generic[Result]):
-    """A function run in a forked process beside the caller's own work, its (pickled)
-    result read back by :meth:`result`; run there and then instead where forking is
-    not safe or not wanted."""
+    """``function()`` run in a forked process beside the caller's own work; its result
+    (or its error) comes back by :meth:`result`, and :meth:`cancel` stops it when it is
+    no longer wanted. Where forking is not safe or not wanted (``fork=False``), the
+    function runs at :meth:`result` time instead."""
 
     def __init__(self, function: Callable[[], Result], fork: bool) -> None:
         self.function = function
-        self.process: multiprocessing.process.BaseProcess | None = None
+        self.process: Any = None
+        self.receiver: Connection | None = None
         if fork and fork_is_safe():
-            self.receiver, sender = multiprocessing.Pipe(duplex=False)
-            self.process = multiprocessing.get_context("fork").Process(
-                target=_send_result, args=(function, sender)
-            )
+            context = multiprocessing.get_context("fork")
+            self.receiver, sender = context.Pipe(duplex=False)
+            self.process = context.Process(target=_send_result, args=(function, sender))
             self.process.start()
             sender.close()
 
     def result(self) -> Result:
         if self.process is None:
-            return self.function()
+            with collecting():
+                return self.function()
+        assert self.receiver is not None
         try:
             ok, value = self.receiver.recv()
         except EOFError:
-            ok, value = False, None
-        self.receiver.close()
-        self.process.join()
-        self.process = None
-        return value if ok else self.function()  # it failed there: here, to raise
+            ok, value = False, WorkFailed(f"work ended (exit status {self.process.exitcode})")
+        finally:
+            self.receiver.close()
+            self.process.join()
+            self.process = None
+        if not ok:
+            raise value
+        return value
 
     def cancel(self) -> None:
-        """Stop the work if its result is not wanted after all (the caller failed)."""
-        if self.process is not None and self.process.exitcode is None:
-            self.process.terminate()
+        """Stop the work if it is still running (its result is not wanted after all)."""
+        if self.process is not None:
+            if self.process.exitcode is None:
+                self.process.terminate()
             self.process.join()
-            self.receiver.close()
+            if self.receiver is not None:
+                self.receiver.close()
+            self.process = None
 
 
-def _send_result(function: Callable[[], Any], sender: Any) -> None:
-    try:
-        result = (True, function())
-    except Exception:
-        result = (False, None)
+def _send_result(function: Callable[[], Any], sender: Connection) -> None:
+    _as_child()
+    with collecting():
+        try:
+            outcome = (True, function())
+        except BaseException as exc:
+            outcome = (False, _failure(exc))
     with contextlib.suppress(OSError):  # the caller went away without asking
-        sender.send(result)
+        sender.send(outcome)
     sender.close()

@@ -1,110 +1,107 @@
-"""The build, in one straight line:
+"""The build, as its steps (see docs/architecture.md):
 
-read all content (pure, sorted) -> validate (every problem) -> make variants ->
-render -> write atomically -> index.
+    load     the content, validated, its Markdown rendered, and the last build's cache
+             (reads only; every problem collected: ContentError, nothing written)
+    plan     what the search index needs and what each output file's key is; which
+             files to render and which to keep (pure)
+    execute  the index written in a process of its own from the moment it is planned,
+             the pages rendered on worker processes into a staging folder beside the
+             output, then published atomically (``output.publish`` swaps a whole new
+             tree in; ``output.publish_changes`` renames only the changed files)
+    record   the cache, from one record of what this build made
 
-Nothing before the write touches the output; OpenCC needs its config on disk, so the
-converters are made from a temporary folder that is removed at once. Two stages run
-side by side: once the content is validated, a forked process writes (or updates) the
-search index into a scratch folder beside the output, while worker processes render
-the pages straight into the staging folder; the index is moved into the staging folder
-when both are done. The output itself changes only after all of it has succeeded
-(``output.publish`` or, for an incremental build, ``output.publish_changes``).
-
-With the build cache (``bulletin.cache``), every output file has a key of everything
-that went into it; a file whose key is unchanged is kept, and only the rest rendered.
-Set ``BULLETIN_TIMINGS=1`` to see where a build's time goes.
+Nothing before publishing touches the output, and one build at a time writes it (a lock
+beside it). Set ``BULLETIN_TIMINGS=1`` to see where a build's time goes.
 """
 
 from __future__ import annotations
 
-import gc
-import json
 import os
 import re
 import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Protocol
 
+from bulletin.bodies import Bodies, KeptBodies, RememberedMarkdown, render_bodies
 from bulletin.cache import (
-    Bodies,
-    BodyStore,
-    BuildCache,
-    DataKeys,
+    SETTLED_NS,
+    CacheState,
+    PreviousBuild,
     TemplateCode,
     cache_path,
     code_fingerprint,
-    digest,
-    tree_digest,
+    file_entries,
+    pack_parsed,
+    save,
+    settled_sources,
 )
 from bulletin.config import normalise_base_url
-from bulletin.content import ArticleBodies, has_links, load_site
-from bulletin.markup import LinkMap, MarkdownRenderer
-from bulletin.model import Article, Site
+from bulletin.content import ArticleBodies, Parsed, load_site, parse_tree
+from bulletin.hashing import digest, tree_digest
+from bulletin.keys import DataKeys, changed_bodies, page_keys, site_structure
+from bulletin.markup import LinkMap, MarkdownRenderer, MarkupError
+from bulletin.model import Site
 from bulletin.output import (
+    OutputLock,
     copy_files,
     flat_name,
     gzip_bytes,
     has_twin,
+    is_previous_tree,
     link_file,
     link_folder,
-    process_running,
+    previous_path,
     publish,
     publish_changes,
+    remove_leftovers,
     write_file,
     write_files,
 )
-from bulletin.parallel import Background, Forked, default_jobs, parallel_map
-from bulletin.problems import ContentError, Problem
-from bulletin.render import (
-    TEMPLATES_DIR,
-    Assets,
-    PageJob,
-    PageSpec,
-    SiteRenderer,
-    make_environment,
-    search_documents,
-    search_meta,
+from bulletin.parallel import Forked, default_jobs, parallel_map
+from bulletin.problems import ContentError, OutputError, Problem, UsageError
+from bulletin.render import TEMPLATES_DIR, Assets, SiteRenderer, make_environment
+from bulletin.site_index import (
+    INDEX_FOLDER,
+    Indexing,
+    IndexPlan,
+    index_files,
+    plan_index,
+    segments_after,
 )
 from bulletin.slugs import Slugger
 from bulletin.sources import SourceTree, read_tree
 from bulletin.taxonomy import build_taxonomies
+from bulletin.tuning import DEFAULT, Tuning, collector_paused
 from bulletin.variants import Variant, local_converters, make_variants, phrases_text
-from search.indexing import update_index, write_index
 
 OUTPUT_MARK = "_search/meta.json"  # a folder holding this was written by a build
-#: Each incremental update adds a small segment to the index (Whoosh merges small ones
-#: as it commits), and every search reads every segment; once updates have added this
-#: many, the index is written afresh (in its own process, beside the pages).
-MAX_INDEX_UPDATES = 16
-#: From this many output files on, they are checked in a process of their own.
-CHECK_APART_FROM = 2000
+
+__all__ = ["TEMPLATES_DIR", "BuildResult", "Checked", "UsageError", "build", "check"]
 
 
-class UsageError(Exception):
-    """A command-line mistake (exit status 2), such as an output folder that is not ours."""
+class Progress(Protocol):
+    """A progress display: told the amount of work, then each step done."""
+
+    def start(self, total: int) -> None: ...
+    def advance(self, count: int) -> None: ...
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
-class Checked:
-    """Content read and validated, ready to render."""
-
-    tree: SourceTree
-    site: Site
-    bodies: Bodies | None  # the articles' rendered Markdown, when there are no errors
-    problems: tuple[Problem, ...]  # errors and warnings, sorted
-    parsed: dict[str, Any] = field(default_factory=dict)  # parse results, for the cache
-    markdown: MarkdownRenderer | None = None  # what rendered the bodies
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
+class BuildOptions:
+    content: Path
+    output: Path  # absolute
+    base_url: str | None = None
+    templates: Path = TEMPLATES_DIR
+    use_cache: bool = True
+    jobs: int = 1
+    tuning: Tuning = DEFAULT
 
 
 @dataclass(frozen=True)
@@ -116,48 +113,186 @@ class BuildResult:
     warnings: tuple[Problem, ...]
 
 
-def check(
+def build(
     content: Path,
+    output: Path,
     base_url: str | None = None,
-    lint: bool = True,
-    cache: BuildCache | None = None,
-    jobs: int = 1,
-    slug: Slugger | None = None,
-    timings: Timings | None = None,
-) -> Checked:
-    """Read and validate everything, render Markdown to find broken links, and (``lint``)
-    add the editor warnings of bulletin.lint; write nothing. ``cache`` supplies results
-    of an earlier build for unchanged files."""
-    timings = timings or Timings(enabled=False)
-    tree = read_tree(content, cache.sources if cache else None)
-    timings.lap("read the tree")
-    parsed = dict(cache.parsed) if cache else {}
-    site, problems = load_site(
-        tree,
-        str(content),
-        parsed,
-        lambda parse, files: parallel_map(parse, files, jobs, chunk_size=64),
+    templates: Path = TEMPLATES_DIR,
+    use_cache: bool = True,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    tuning: Tuning = DEFAULT,
+    waiting: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Build ``content`` into ``output``. Raises ContentError (nothing written) when the
+    content has errors, UsageError for a wrong output folder, OutputError when the
+    output could not be written (nothing published). With ``use_cache``, what the last
+    build kept in ``OUTPUT.cache/`` is reused where its inputs are unchanged; the
+    output is the same either way. ``waiting`` hears of another build holding the
+    output (default: a line on stderr)."""
+    started = time.perf_counter()
+    check_folders(content, output)
+    options = BuildOptions(
+        content, output.absolute(), base_url, templates, use_cache, jobs or default_jobs(), tuning
     )
-    if base_url is not None:
-        normalised, error = normalise_base_url(base_url)
+    with OutputLock(options.output, waiting or _tell), collector_paused():
+        result = _run(options, progress)
+    return replace(result, seconds=time.perf_counter() - started)
+
+
+def _run(options: BuildOptions, progress: Progress | None) -> BuildResult:
+    """The steps of :func:`build` (their objects are garbage once it returns)."""
+    timings = Timings(enabled=bool(os.environ.get("BULLETIN_TIMINGS")))
+    fingerprint = code_fingerprint()
+    previous = load_previous(options, fingerprint)
+    outputs = _check_outputs(previous, options)  # beside the read, in its own process
+    timings.lap("load cache")
+    try:
+        loaded = load(options, previous, timings)
+        index = plan_index(loaded.site, loaded.bodies, loaded.phrases, previous, options.output)
+        with _indexing(index, loaded, options) as indexing:
+            timings.lap("plan the index, start it")
+            pages = plan_pages(loaded, index, previous, outputs, fingerprint, options)
+            timings.lap("plan the pages")
+            written = execute(pages, indexing, options, progress, timings)
+    finally:
+        outputs.cancel()
+    if options.use_cache:
+        record(loaded, index, pages, written, previous, fingerprint, options)
+        timings.lap("record")
+    timings.report()
+    return BuildResult(
+        articles=len(loaded.site.articles),
+        pages=pages.page_count,
+        variants=len(loaded.variants),
+        seconds=0.0,
+        warnings=loaded.warnings,
+    )
+
+
+def _tell(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+# --- load ----------------------------------------------------------------------------
+
+
+def load_previous(options: BuildOptions, fingerprint: str) -> PreviousBuild:
+    if not options.use_cache:
+        return PreviousBuild()
+    return PreviousBuild.load(cache_path(options.output), fingerprint, options.output)
+
+
+def _check_outputs(previous: PreviousBuild, options: BuildOptions) -> Forked[set[str]]:
+    """Which output files are not as the last build left them (~14,000 stats at 5,000
+    articles, made in a process of its own while this one reads the content)."""
+    root = str(options.output)
+    many = len(previous.state.files) >= options.tuning.check_outputs_apart_from
+    return Forked(
+        lambda: previous.changed_files(root) if previous.loaded else set(),
+        fork=previous.loaded and many,
+    )
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The content read and validated, its Markdown rendered; what every later step
+    reads."""
+
+    tree: SourceTree
+    site: Site
+    parsed: Mapping[str, Parsed]  # every content file's parse result, by digest
+    bodies: Bodies
+    notes: RememberedMarkdown  # issue notes and pages as HTML
+    slugger: Slugger
+    phrases: bytes  # the site phrase dictionary, as OpenCC reads it
+    variants: Mapping[str, Variant]
+    warnings: tuple[Problem, ...]
+
+
+def load(options: BuildOptions, previous: PreviousBuild, timings: Timings) -> Loaded:
+    """Read and validate everything and render the Markdown; raises ContentError with
+    every problem found. ``previous`` supplies what an earlier build made of unchanged
+    files."""
+    tree, site, parsed, problems = read_content(options, previous)
+    timings.lap("read and parse")
+    slugger = Slugger(previous.state.slugs)
+    complete = not _errors(problems)
+    bodies, notes, markup_problems = render_markdown(
+        site, tree, slugger, previous, options, complete
+    )
+    problems += markup_problems
+    timings.lap("Markdown")
+    if _errors(problems):
+        raise ContentError(problems)
+    phrases = phrases_text(site.phrases).encode("utf-8")
+    variants = make_variants(site.config.variants, phrases, local_converters(phrases))
+    timings.lap("converters")
+    warnings = tuple(sorted(p for p in problems if p.severity == "warning"))
+    return Loaded(tree, site, parsed, bodies, notes, slugger, phrases, variants, warnings)
+
+
+def read_content(
+    options: BuildOptions, previous: PreviousBuild
+) -> tuple[SourceTree, Site, dict[str, Parsed], list[Problem]]:
+    """The content tree, parsed (unchanged files by the previous build's results) and
+    validated, with the site's base URL as given."""
+    tree = read_tree(options.content, previous.state.sources)
+    jobs, chunk = options.jobs, options.tuning.parse_chunk
+    parsed = parse_tree(
+        tree, previous.parsed, lambda parse, files: parallel_map(parse, files, jobs, chunk)
+    )
+    site, problems = load_site(tree, parsed, str(options.content))
+    if options.base_url is not None:
+        normalised, error = normalise_base_url(options.base_url)
         if error:
             raise UsageError(error.replace("'base_url'", "--base-url"))
         site = replace(site, config=replace(site.config, base_url=normalised))
-    timings.lap("parse and check")
-    bodies, markdown = None, None
-    if not any(p.severity == "error" for p in problems):
-        store = cache.body_store() if cache else BodyStore(None, {})
-        slug = slug or Slugger()
-        texts = ArticleBodies(tree, site.articles)
-        markdown = make_markdown(site, tree, slug)
-        bodies = render_bodies(site, texts, markdown, store, jobs, slug)
-        problems += link_problems(site, bodies, texts)
-        timings.lap("Markdown bodies")
-        if lint:
-            from bulletin.lint import lint as lint_site  # the build does not lint
+    return tree, site, parsed, problems
 
-            problems += lint_site(site, content, texts)
-    return Checked(tree, site, bodies, tuple(sorted(problems)), parsed, markdown)
+
+def render_markdown(
+    site: Site,
+    tree: SourceTree,
+    slugger: Slugger,
+    previous: PreviousBuild,
+    options: BuildOptions,
+    complete: bool = True,
+) -> tuple[Bodies, RememberedMarkdown, list[Problem]]:
+    """Every article's body rendered once (kept bodies reused), the issue notes and
+    pages checked; and, when the site is ``complete`` (no file had errors, so every
+    link target is known), the links that lead nowhere as warnings."""
+    markdown = make_markdown(site, tree, slugger)
+    texts = ArticleBodies(tree, site.articles)
+    kept = KeptBodies(previous.folder / "bodies" if previous.folder else None)
+    kept = replace(kept, summaries=previous.state.bodies) if previous.loaded else kept
+    tuning = options.tuning
+    bodies, problems = render_bodies(
+        site, texts, markdown, kept, slugger, options.jobs, tuning.markdown_chunk
+    )
+    notes = RememberedMarkdown(markdown, previous.state.texts)
+    problems += _note_problems(site, notes)
+    if complete and not _errors(problems):
+        problems += link_problems(site, bodies, texts)
+    return bodies, notes, problems
+
+
+def _note_problems(site: Site, notes: RememberedMarkdown) -> list[Problem]:
+    """Issue notes and pages that cannot be rendered, rendered here as their pages
+    will show them (and so remembered for them)."""
+    problems = []
+    texts = [(i.note, f"issues/{i.slug}.md", "../../", i.path, i.note_line) for i in site.issues]
+    texts += [(p.body, f"pages/{p.slug}.md", "../", p.path, p.body_line) for p in site.pages]
+    for text, rel, root, path, line in texts:
+        try:
+            notes(text, rel, root)
+        except MarkupError as exc:
+            problems.append(Problem(path, line, str(exc)))
+    return problems
+
+
+def _errors(problems: list[Problem]) -> bool:
+    return any(p.severity == "error" for p in problems)
 
 
 def make_markdown(site: Site, tree: SourceTree, slug: Slugger) -> MarkdownRenderer:
@@ -166,60 +301,6 @@ def make_markdown(site: Site, tree: SourceTree, slug: Slugger) -> MarkdownRender
     static = frozenset(item.rel for item in tree.static)
     links_key = digest(repr(sorted(targets.items())), repr(sorted(static)))
     return MarkdownRenderer(LinkMap(targets), static, slug=slug, links_key=links_key)
-
-
-def render_bodies(
-    site: Site,
-    texts: ArticleBodies,
-    markdown: MarkdownRenderer,
-    store: BodyStore,
-    jobs: int,
-    slug: Slugger,
-) -> Bodies:
-    """Each article's Markdown rendered once, in Simplified, on ``jobs`` processes;
-    bodies whose inputs are unchanged are taken from ``store``, new ones added to it.
-    A body's key is its file's digest or, if it has links, a digest of that and of
-    where the files are. Heading ids made in workers are added to ``slug``, to be
-    remembered."""
-    keys: dict[str, str] = {}
-    for a in site.articles:
-        source = texts.source(a.slug).digest
-        keys[a.slug] = digest(source, markdown.links_key) if a.links else source
-    by_key = {key: a for a, key in zip(site.articles, keys.values(), strict=True)}
-    store.remake = lambda key: (
-        markdown.render(texts[a.slug], a.rel, "../../") if (a := by_key.get(key)) else None
-    )
-    missing = list({keys[a.slug]: a for a in site.articles if keys[a.slug] not in store}.values())
-    rendered = parallel_map(
-        lambda a: (markdown.render(texts[a.slug], a.rel, "../../"), slug.take_added()),
-        missing,
-        jobs,
-        chunk_size=16,
-    )
-    for article, (body, slugs) in zip(missing, rendered, strict=True):
-        store.add(keys[article.slug], body)
-        slug.remember(slugs)
-    return Bodies(keys, store)
-
-
-class RememberedMarkdown:
-    """Markdown of issue notes and pages as HTML (the renderer asks for them on every
-    build), remembered by the digest of their inputs: ``known`` from the last build,
-    ``used`` this build's, kept by the cache state (they are short)."""
-
-    def __init__(self, markdown: MarkdownRenderer, known: Mapping[str, str]) -> None:
-        self.markdown = markdown
-        self.known = known
-        self.used: dict[str, str] = {}
-
-    def __call__(self, text: str, rel: str, root: str) -> str:
-        links_key = self.markdown.links_key if has_links(text) else ""
-        key = digest("text", rel, root, text, links_key)
-        html = self.known.get(key)
-        if not isinstance(html, str):
-            html = self.markdown.render(text, rel, root).html
-        self.used[key] = html
-        return html
 
 
 def link_problems(site: Site, bodies: Bodies, texts: Mapping[str, str]) -> list[Problem]:
@@ -245,40 +326,327 @@ def _line_of(body: str, url: str, first_line: int, occurrence: int = 1) -> int:
     return first_line + hits[min(occurrence, len(hits)) - 1]
 
 
-class Progress(Protocol):
-    """A progress display: told the amount of work, then each step done."""
+@dataclass(frozen=True)
+class Checked:
+    """Content read and validated (``build.py check``)."""
 
-    def start(self, total: int) -> None: ...
-    def advance(self, count: int) -> None: ...
-    def close(self) -> None: ...
+    site: Site
+    problems: tuple[Problem, ...]  # errors and warnings, sorted
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
 
 
-def build(
-    content: Path,
-    output: Path,
-    base_url: str | None = None,
-    templates: Path = TEMPLATES_DIR,
-    use_cache: bool = True,
-    jobs: int | None = None,
-    progress: Progress | None = None,
-) -> BuildResult:
-    """Build ``content`` into ``output``; raises ContentError (nothing written) on errors.
+def check(content: Path, base_url: str | None = None, lint: bool = True) -> Checked:
+    """Read and validate everything, render Markdown to find broken links, and (``lint``)
+    add the editor warnings of bulletin.lint; write nothing."""
+    options = BuildOptions(content, Path(), base_url)
+    if not content.is_dir():
+        raise UsageError(f"{content}: no such content folder")
+    previous = PreviousBuild()
+    tree, site, _, problems = read_content(options, previous)
+    complete = not _errors(problems)
+    _, _, markup_problems = render_markdown(site, tree, Slugger(), previous, options, complete)
+    problems += markup_problems
+    if lint and not _errors(problems):
+        from bulletin.lint import lint as lint_site  # the build does not lint
 
-    With ``use_cache``, results of the last build kept in ``output.cache/`` are reused
-    where their inputs are unchanged; the output is the same either way."""
-    timings = Timings(enabled=bool(os.environ.get("BULLETIN_TIMINGS")))
-    # The build holds many long-lived objects (the cache, the model, page data), which
-    # made each full collection of the cyclic collector slow: it is off here and on
-    # while pages render (parallel.collecting), in workers and in the index process.
-    collector_was_on = gc.isenabled()
-    gc.disable()
+        problems += lint_site(site, content, ArticleBodies(tree, site.articles))
+    return Checked(site, tuple(sorted(problems)))
+
+
+# --- plan ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    """Every output file but the index: its key, and whether it is rendered, kept from
+    the previous output or written as it is."""
+
+    renderer: SiteRenderer
+    keys: Mapping[str, str]  # rendered files (pages, feeds, root files) -> key
+    refs: Mapping[str, tuple[int, ...]]  # slug -> indexes of the page specs that show it
+    structure: str  # see bulletin.keys.site_structure
+    work: tuple[tuple[str, Callable[[], bytes]], ...]  # what to render
+    kept: Mapping[str, str]  # rel -> the previous output's file (unchanged key)
+    files: Mapping[str, bytes]  # written as they are: assets, _search/ meta and phrases
+    statics: Mapping[str, Path]  # copied: content/static/
+    stale: tuple[str, ...]  # recorded output files no longer built
+    incremental: bool  # only what changed is written (else a whole new tree)
+    reuse_index: bool  # the index is unchanged: linked into a new tree as it is
+    template_code: TemplateCode
+    page_count: int = 0
+
+
+def plan_pages(
+    loaded: Loaded,
+    index: IndexPlan,
+    previous: PreviousBuild,
+    outputs: Forked[set[str]],
+    fingerprint: str,
+    options: BuildOptions,
+) -> PagePlan:
+    """What the pages are, their keys, and which must be rendered: those whose key is
+    not the one the last build recorded for a file still as it left it."""
+    template_code = TemplateCode(previous.state.templates)
+    renderer = _renderer(loaded, options.templates, template_code)
+    data_key = DataKeys(
+        {id(a): f"{loaded.bodies.keys[a.slug]}:{a.issue}" for a in loaded.site.articles}
+    )
+    shared = data_key((fingerprint, tree_digest([options.templates]), renderer.shared_data()))
+    specs, page_jobs = renderer.page_specs(), renderer.page_jobs()
+    structure = site_structure(shared, loaded.tree, len(specs))
+    same = previous.loaded and previous.state.structure == structure
+    changed = changed_bodies(loaded.tree, loaded.parsed, previous.parsed if same else None)
+    recorded = (previous.state.refs, previous.state.files) if previous.loaded else None
+    keys, refs = page_keys(specs, page_jobs, loaded.variants, data_key, shared, recorded, changed)
+    extras = list(renderer.extra_files())
+    keys.update({e.rel: data_key((shared, e.rel, e.data)) for e in extras})
+    kept = _kept(keys, previous, outputs.result(), options.output)
+    work = [
+        (job.rel, partial(renderer.render_job, job)) for job in page_jobs if job.rel not in kept
+    ]
+    work += [(e.rel, e.make) for e in extras if e.rel not in kept]
+    files = {**index.files, **{f"assets/{n}": d for n, d in renderer.assets.files.items()}}
+    statics = {f"static/{s.rel}": s.path for s in loaded.tree.static}
+    incremental = previous.loaded and options.output.is_dir()
+    built = set(keys) | set(files) | set(statics)
+    stale = [r for r, e in previous.state.files.items() if e[0] != "index" and r not in built]
+    pages = len(page_jobs) + sum(1 for e in extras if e.rel.endswith(".html"))
+    return PagePlan(
+        renderer=renderer,
+        keys=keys,
+        refs=refs,
+        structure=structure,
+        work=tuple(work),
+        kept=kept,
+        files=files,
+        statics=statics,
+        stale=tuple(sorted(stale)) if incremental else (),
+        incremental=incremental,
+        reuse_index=index.mode == "unchanged",
+        template_code=template_code,
+        page_count=pages,
+    )
+
+
+def _renderer(loaded: Loaded, templates: Path, code: TemplateCode) -> SiteRenderer:
+    renderer = SiteRenderer(
+        site=loaded.site,
+        taxonomies=build_taxonomies(loaded.site, loaded.slugger),
+        bodies=loaded.bodies,
+        variants=loaded.variants,
+        env=make_environment(templates, code),
+        assets=Assets.load(templates / "assets"),
+        markdown=loaded.notes,
+    )
+    for name in renderer.env.list_templates(filter_func=_is_template):
+        renderer.env.get_template(name)  # compiled once, before workers fork (and kept)
+    return renderer
+
+
+def _is_template(name: str) -> bool:
+    return name.endswith((".html", ".xml")) and not name.startswith("assets/")
+
+
+def _kept(
+    keys: Mapping[str, str], previous: PreviousBuild, not_as_left: set[str], output: Path
+) -> dict[str, str]:
+    """Output files whose key is the one the last build recorded, and which are as it
+    left them: the previous output's path of each."""
+    if not previous.loaded:
+        return {}
+    files, root = previous.state.files, str(output)
+    return {
+        rel: f"{root}/{rel}"
+        for rel, key in keys.items()
+        if (entry := files.get(rel)) is not None and entry[0] == key and rel not in not_as_left
+    }
+
+
+# --- execute -------------------------------------------------------------------------
+
+
+def _indexing(index: IndexPlan, loaded: Loaded, options: BuildOptions) -> Indexing:
+    """The index writer, started at once: in its own process for a large site."""
+    tuning = options.tuning
+    fork = options.jobs > 1 and len(loaded.site.articles) >= tuning.index_apart_from
+    remove_leftovers(options.output)  # of killed builds: this one holds the lock
+    return Indexing(index, loaded.site, loaded.bodies, loaded.variants, options.output, fork)
+
+
+def execute(
+    plan: PagePlan,
+    indexing: Indexing,
+    options: BuildOptions,
+    progress: Progress | None,
+    timings: Timings,
+) -> set[str]:
+    """Render the pages into a staging folder beside the output, put the index beside
+    them, and publish; the output files written. Raises OutputError (nothing published)
+    when the files cannot be written."""
+    render = partial(_render_into, plan, indexing, options, progress, timings)
+    small = options.tuning.small_previous_tree
     try:
-        return _build(content, output, base_url, templates, use_cache, jobs, progress, timings)
-    finally:
-        gc.unfreeze()
-        if collector_was_on:
-            gc.enable()
-        timings.report()
+        if plan.incremental:
+            fill = partial(_fill_changes, plan, render, options.output)
+            publish_changes(options.output, fill, plan.stale, small)
+        else:
+            publish(options.output, partial(_fill, plan, render, options.output), small)
+    except OSError as exc:
+        raise OutputError(exc) from exc
+    timings.lap("publish")
+    return {rel for rel, _ in plan.work} | set(plan.files) | set(plan.statics)
+
+
+def _fill(plan: PagePlan, render: Callable[..., None], output: Path, staging: Path) -> None:
+    """A whole new tree: unchanged files hard-linked from the previous output."""
+    write_files(staging, plan.files)
+    copy_files(staging, plan.statics.items())
+    for rel, previous in plan.kept.items():
+        link_file(Path(previous), staging / rel)
+    if plan.reuse_index:
+        link_folder(output / INDEX_FOLDER, staging / INDEX_FOLDER)
+    render(staging, flat=False)
+
+
+def _fill_changes(plan: PagePlan, render: Callable[..., None], output: Path, staging: Path) -> None:
+    """Only what differs from the previous output (``staging`` is flat: see
+    ``output.publish_changes``)."""
+    changed = {r: d for r, d in plan.files.items() if not _same(output / r, d)}
+    write_files(staging, changed, flat=True)
+    statics = [(r, p) for r, p in plan.statics.items() if not _same(output / r, p.read_bytes())]
+    copy_files(staging, statics, flat=True)
+    render(staging, flat=True)
+
+
+def _render_into(
+    plan: PagePlan,
+    indexing: Indexing,
+    options: BuildOptions,
+    progress: Progress | None,
+    timings: Timings,
+    staging: Path,
+    flat: bool,
+) -> None:
+    """Render ``plan.work`` on worker processes into ``staging``; then wait for the
+    index and put it beside the pages."""
+    store = plan.renderer.bodies.store
+    keep_conversions = options.use_cache
+
+    def make(item: tuple[str, Callable[[], bytes]]) -> list[tuple[str, str, str]]:
+        rel = flat_name(item[0]) if flat else item[0]
+        write_file(f"{staging}/{rel}", item[1]())
+        return store.take_conversions() if keep_conversions else []
+
+    if progress:
+        progress.start(len(plan.work))
+    made = parallel_map(
+        make,
+        plan.work,
+        options.jobs,
+        options.tuning.page_chunk,
+        progress=progress.advance if progress else None,
+    )
+    if progress:
+        progress.close()
+    timings.lap(f"render {len(plan.work)} files")
+    for conversions in made:  # bodies converted (in workers), for the cache
+        store.add_conversions(conversions)
+    indexing.place(staging)
+    timings.lap("wait for the index")
+
+
+def _same(path: Path, data: bytes) -> bool:
+    """Whether ``path`` holds exactly ``data``, and its .gz twin (where it has one) the
+    same compressed (an unchanged file is not rewritten)."""
+    try:
+        if path.stat().st_size != len(data) or path.read_bytes() != data:
+            return False
+        if has_twin(path.name):
+            return path.with_name(path.name + ".gz").read_bytes() == gzip_bytes(data)
+    except OSError:
+        return False
+    return True
+
+
+# --- record --------------------------------------------------------------------------
+
+
+def record(
+    loaded: Loaded,
+    index: IndexPlan,
+    plan: PagePlan,
+    written: set[str],
+    previous: PreviousBuild,
+    fingerprint: str,
+    options: BuildOptions,
+) -> None:
+    """Keep what this build made for the next one (after it was published). A cache
+    that cannot be written is dropped, with a warning: the site is published."""
+    folder, output = cache_path(options.output), options.output
+    index_now = index_files(output)
+    keys = {**plan.keys, **dict.fromkeys([*plan.files, *plan.statics], "file")}
+    keys.update(dict.fromkeys(index_now, "index"))
+    before = previous.state.parsed
+    try:
+        state = CacheState(
+            parsed={d: before.get(d) or pack_parsed(p) for d, p in loaded.parsed.items()},
+            bodies=loaded.bodies.store.save(
+                folder / "bodies",
+                loaded.bodies.keys.values(),
+                [variant.key for variant in loaded.variants.values()],
+            ),
+            files=file_entries(previous, output, keys, written | set(index_now)),
+            documents=index.documents,
+            texts=loaded.notes.used,
+            slugs=loaded.slugger.slugs,
+            templates=plan.template_code.entries,
+            sources=settled_sources(loaded.tree, time.time_ns() - SETTLED_NS),
+            refs=plan.refs,
+            index_state=index.state,
+            index_segments=segments_after(index, index_now, previous.state.index_segments),
+            structure=plan.structure,
+        )
+        save(folder, previous, state, fingerprint, output, options.tuning)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        _tell(
+            f"{folder}: warning: the build cache could not be saved ({reason}); "
+            f"the next build starts afresh"
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- the folders ---------------------------------------------------------------------
+
+
+def check_folders(content: Path, output: Path) -> None:
+    """Refuse a content folder that is not there, and an output folder that a build did
+    not write (or that holds the content)."""
+    if not content.is_dir():
+        raise UsageError(f"{content}: no such content folder")
+    content_abs, output_abs = content.resolve(), output.resolve()
+    if output_abs == content_abs or output_abs in content_abs.parents:
+        raise UsageError(f"{output}: the output folder must not contain the content folder")
+    if content_abs in output_abs.parents:
+        raise UsageError(f"{output}: the output folder must not be inside the content folder")
+    if output_abs == Path.cwd().resolve() or output_abs == Path.home().resolve():
+        raise UsageError(f"{output}: refusing to replace this folder with the site")
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"{output}: exists and is not a folder")
+    if output.is_dir() and any(output.iterdir()) and not (output / OUTPUT_MARK).is_file():
+        raise UsageError(
+            f"{output}: folder exists and was not written by a build "
+            f"(no {OUTPUT_MARK}); choose another --output or empty it"
+        )
+    previous = previous_path(output.absolute())
+    if previous.exists() and not is_previous_tree(previous):
+        raise UsageError(
+            f"{previous}: exists and was not left by a build (the build keeps the "
+            "output it replaces there); move it away or choose another --output"
+        )
 
 
 class Timings:
@@ -298,414 +666,4 @@ class Timings:
 
     def report(self) -> None:
         for stage, wall, cpu in self.stages:
-            print(f"  {stage:<24} {wall:7.3f} s wall {cpu:7.3f} s cpu", file=sys.stderr)
-
-
-def _build(
-    content: Path,
-    output: Path,
-    base_url: str | None,
-    templates: Path,
-    use_cache: bool,
-    jobs: int | None,
-    progress: Progress | None,
-    timings: Timings,
-) -> BuildResult:
-    started = time.perf_counter()
-    _check_output_folder(content, output)
-    output = output.absolute()
-    jobs = jobs or default_jobs()
-    fingerprint = code_fingerprint()
-    cache_dir = cache_path(output)
-    cache = (
-        BuildCache.load(cache_dir, fingerprint, output) if use_cache else BuildCache(fingerprint)
-    )
-    slugger = Slugger(cache.slugs)
-    gc.freeze()  # the cache lives to the end: no collection need walk it (see below)
-    root = str(output)
-    # which output files are not as the last build left them: ~14,000 stats, made in a
-    # process of its own while this one reads the content
-    changed_outputs = Forked(
-        lambda: cache.changed_files(root) if cache.loaded else set(),
-        fork=cache.loaded and len(cache.files) >= CHECK_APART_FROM,
-    )
-    timings.lap("load cache")
-    try:
-        checked = check(
-            content, base_url, lint=False, cache=cache, jobs=jobs, slug=slugger, timings=timings
-        )
-        if checked.errors or checked.bodies is None:
-            raise ContentError(list(checked.problems))
-    except BaseException:
-        changed_outputs.cancel()
-        raise
-    # what is loaded now lives to the end: the cyclic collector need not walk it again
-    # and again (and forked workers share its pages)
-    gc.freeze()
-    site, tree, bodies = checked.site, checked.tree, checked.bodies
-    phrases = phrases_text(site.phrases).encode("utf-8")
-    variants = make_variants(site.config.variants, phrases, local_converters(phrases))
-    timings.lap("converters")
-    meta = search_meta(site, urlsplit(site.config.base_url).path or "/", has_phrases=True)
-    files = {
-        "_search/phrases.txt": phrases,
-        "_search/meta.json": (
-            json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
-        ).encode("utf-8"),
-    }
-
-    # the search index: updated with the articles whose document changed, or written
-    # afresh; in a process of its own from here on, into a folder beside the output.
-    # What an article's page data and search document depend on, as strings compared
-    # for equality (no hashing needed): its body key stands for its file (it is the
-    # file's digest, with where the other files are if the body links to them), and the
-    # issue is linked from outside (its title is in the search document)
-    article_digests = {id(a): f"{bodies.keys[a.slug]}:{a.issue}" for a in site.articles}
-    issues_by_slug = {issue.slug: issue for issue in site.issues}
-    document_digests = {
-        a.slug: (article_digests[id(a)], issues_by_slug[a.issue].title if a.issue else "")
-        for a in site.articles
-    }
-    index_state = digest(files["_search/phrases.txt"], files["_search/meta.json"])
-    index_files = _index_files(output)
-    index_reusable = (
-        cache.loaded
-        and cache.index_state == index_state
-        and bool(index_files)
-        and _segments(index_files) < cache.index_segments + MAX_INDEX_UPDATES
-        and not cache.changed_files(root, index_files)
-        and all(cache.files.get(rel, ("",))[0] == "index" for rel in index_files)
-    )
-    changed = {s for s, d in document_digests.items() if cache.documents.get(s) != d}
-    removed = set(cache.documents) - set(document_digests)
-    index_unchanged = index_reusable and not changed and not removed
-    index_work = output.with_name(f".{output.name}.index-{os.getpid()}")
-
-    converters = {name: variant.converter for name, variant in variants.items()}
-
-    def write_search_index() -> None:
-        """Update the previous index with what changed, or write a fresh one."""
-        index_dir = index_work / "whoosh"
-        if index_reusable:
-            update = search_documents(site, bodies, variants, issues_by_slug, slugs=changed)
-            previous = output / "_search" / "whoosh"
-            if update_index(index_dir, previous, update, changed, removed, meta, converters):
-                return
-            shutil.rmtree(index_dir, ignore_errors=True)
-        documents = search_documents(site, bodies, variants, issues_by_slug)
-        write_index(index_dir, documents, meta, converters)
-
-    index: Background | None = None
-    _remove_stale_scratch(output)
-    if not index_unchanged:
-        index_work.mkdir(parents=True)
-        (index_work / "phrases.txt").write_bytes(phrases)  # the writer reads it there
-        index = Background(write_search_index, fork=jobs > 1 and len(site.articles) >= 200)
-    timings.lap("digests, index started")
-    try:
-        assert checked.markdown is not None
-        markdown = RememberedMarkdown(checked.markdown, cache.texts)
-        template_code = TemplateCode(cache.templates)
-        taxonomies = build_taxonomies(site, slugger)
-        timings.lap("taxonomies")
-        renderer = SiteRenderer(
-            site=site,
-            taxonomies=taxonomies,
-            bodies=bodies,
-            variants=variants,
-            env=make_environment(templates, template_code),
-            assets=Assets.load(templates / "assets"),
-            markdown=markdown,
-        )
-        renderer.page_specs()
-        for name in renderer.env.list_templates(filter_func=_is_template):
-            renderer.env.get_template(name)  # compiled once, before workers fork (and kept)
-        timings.lap("page specs")
-
-        # the key of every output file: a file whose key is unchanged is kept
-        data_key = DataKeys(article_digests)
-        shared = data_key((fingerprint, tree_digest([templates]), renderer.shared_data()))
-        specs, page_jobs = renderer.page_specs(), renderer.page_jobs()
-        structure = site_structure(shared, tree, len(specs))
-        keys, refs = page_keys(
-            specs,
-            page_jobs,
-            variants,
-            data_key,
-            shared,
-            cache,
-            changed_bodies(cache, checked, structure),
-        )
-        extras = list(renderer.extra_files())
-        keys.update({e.rel: data_key((shared, e.rel, e.data)) for e in extras})
-        files.update({f"assets/{name}": data for name, data in renderer.assets.files.items()})
-        statics = {f"static/{s.rel}": s.path for s in tree.static}
-        timings.lap("keys")
-
-        not_as_left = changed_outputs.result()
-        kept = {
-            rel: previous
-            for rel, key in keys.items()
-            if cache.loaded
-            and (previous := cache.reusable(rel, key, root, not_as_left)) is not None
-        }
-        work: list[tuple[str, Callable[[], bytes]]] = [
-            (job.rel, lambda job=job: renderer.render_job(job))
-            for job in page_jobs
-            if job.rel not in kept
-        ]
-        work += [(e.rel, e.make) for e in extras if e.rel not in kept]
-
-        def render_work(staging: Path, flat: bool = False) -> None:
-            """Render ``work`` on worker processes; then put the index beside the pages.
-            ``flat``: the staging folder is flat (see ``output.publish_changes``)."""
-            if progress:
-                progress.start(len(work))
-
-            def make(item: tuple[str, Callable[[], bytes]]) -> list[tuple[str, str, str]]:
-                rel = flat_name(item[0]) if flat else item[0]
-                write_file(f"{staging}/{rel}", item[1]())
-                return bodies.store.take_conversions() if use_cache else []
-
-            made = parallel_map(make, work, jobs, progress=progress.advance if progress else None)
-            timings.lap(f"render {len(work)} files")
-            for conversions in made:  # bodies converted (in workers), for the cache
-                bodies.store.add_conversions(conversions)
-            if progress:
-                progress.close()
-            if index is not None:
-                index.join()
-                timings.lap("wait for the index")
-                (staging / "_search").mkdir(parents=True, exist_ok=True)
-                os.rename(index_work / "whoosh", staging / "_search" / "whoosh")
-
-        def fill(staging: Path) -> None:
-            """A whole new tree: unchanged files hard-linked from the previous output."""
-            write_files(staging, files)
-            copy_files(staging, statics.items())
-            for rel, previous in kept.items():
-                link_file(Path(previous), staging / rel)
-            if index_unchanged:
-                link_folder(output / "_search" / "whoosh", staging / "_search" / "whoosh")
-            render_work(staging)
-
-        def fill_changes(staging: Path) -> None:
-            """Only what differs from the previous output."""
-            changed = {r: d for r, d in files.items() if not _same(output / r, d)}
-            write_files(staging, changed, flat=True)
-            copy_files(
-                staging,
-                ((r, p) for r, p in statics.items() if not _same(output / r, p.read_bytes())),
-                flat=True,
-            )
-            render_work(staging, flat=True)
-
-        timings.lap("what to render")
-        built = set(keys) | set(files) | set(statics)
-        if cache.loaded and output.is_dir():
-            stale = [
-                r for r, entry in cache.files.items() if entry[0] != "index" and r not in built
-            ]
-            publish_changes(output, fill_changes, stale)
-        else:
-            publish(output, fill)
-        timings.lap("publish")
-        if use_cache:
-            file_keys = dict(keys)
-            file_keys.update(dict.fromkeys([*files, *statics], "file"))
-            index_now = _index_files(output)
-            # the number of segments of the last index written afresh (an update keeps
-            # the previous segment files and adds one; when Whoosh merged small ones,
-            # the count is taken afresh too)
-            segments = set(filter(_is_segment, index_files))
-            fresh = not segments or not segments <= set(filter(_is_segment, index_now))
-            index_segments = _segments(index_now) if fresh else cache.index_segments
-            file_keys.update(dict.fromkeys(index_now, "index"))
-            written = [rel for rel, _ in work] + [*files, *statics, *index_now]
-            parsed = {
-                s.digest: checked.parsed[s.digest]
-                for s in (*tree.articles, *tree.issues, *tree.pages)
-            }
-            cache.save(
-                cache_dir,
-                output,
-                parsed,
-                bodies.store,
-                bodies.keys.values(),
-                file_keys,
-                written,
-                document_digests,
-                index_state,
-                slugger.slugs,
-                template_code,
-                [variant.key for variant in variants.values()],
-                tree,
-                index_segments,
-                markdown.used,
-                structure,
-                refs,
-            )
-            timings.lap("save cache")
-    finally:
-        changed_outputs.cancel()
-        if index is not None:
-            index.cancel()
-        shutil.rmtree(index_work, ignore_errors=True)
-    return BuildResult(
-        articles=len(site.articles),
-        pages=len(page_jobs) + sum(1 for e in extras if e.rel.endswith(".html")),
-        variants=len(variants),
-        seconds=time.perf_counter() - started,
-        warnings=tuple(p for p in checked.problems if p.severity == "warning"),
-    )
-
-
-def site_structure(shared: str, tree: SourceTree, pages: int) -> str:
-    """Digest of what the pages' data depends on besides the articles' files: the data
-    every page shares (code, templates, config, navigation), the issues, the pages, the
-    names of the static files, where the articles are and how many pages there are."""
-    sources = (tree.site_config, tree.phrases, *tree.issues, *tree.pages)
-    return digest(
-        shared,
-        str(pages),
-        *(f"{s.display}\0{s.digest}" for s in sources if s is not None),
-        *(s.display for s in tree.articles),
-        *(s.rel for s in tree.static),
-    )
-
-
-def changed_bodies(cache: BuildCache, checked: Checked, structure: str) -> set[str] | None:
-    """The slugs of the articles whose files changed since the last build, when only
-    their Markdown bodies did: nothing else in the site's structure, and each article's
-    parsed fields the same. Otherwise None."""
-    if not cache.loaded or cache.structure != structure:
-        return None
-    changed = {s.display: s.digest for s in checked.tree.articles if s.digest not in cache.parsed}
-    if not changed:
-        return set()
-    before = {
-        entry[0].path: entry[0]
-        for entry in cache.parsed.values()
-        if type(entry) is tuple and entry and type(entry[0]) is Article and entry[0].path in changed
-    }
-    slugs = set()
-    for display, source_digest in changed.items():
-        now = checked.parsed[source_digest][0]
-        if before.get(display) != now:
-            return None
-        slugs.add(now.slug)
-    return slugs
-
-
-def page_keys(
-    specs: Sequence[PageSpec],
-    jobs: Sequence[PageJob],
-    variants: Mapping[str, Variant],
-    data_key: DataKeys,
-    shared: str,
-    cache: BuildCache,
-    changed: set[str] | None,
-) -> tuple[dict[str, str], dict[str, tuple[int, ...]]]:
-    """The key of every page (output path -> key), and for each article the indexes of
-    the specs whose data show it.
-
-    A page's key digests its spec's data and its variant. Given ``changed``, the only
-    articles whose files changed since the last build (when nothing else did, see
-    :func:`changed_bodies`), a spec that shows none of them has the data it had then,
-    so only the specs that show one are keyed again, found by the last build's record
-    of what each spec shows: an edit costs the pages it touches, not every page's key."""
-    redo: set[int] | None = None
-    if changed is not None:
-        redo = set()
-        for slug in changed:
-            redo.update(cache.refs.get(slug, ()))
-
-    def key_of(spec: PageSpec) -> str:
-        return data_key((shared, spec.template, spec.path, spec.context))
-
-    spec_keys: dict[int, str] = {}  # id(spec) -> key, of the specs keyed now
-    shows: dict[str, list[int]] = {}
-    for index, spec in enumerate(specs):
-        if redo is None or index in redo:
-            data_key.refs = set()
-            spec_keys[id(spec)] = key_of(spec)
-            for slug in data_key.refs:
-                shows.setdefault(slug, []).append(index)
-    data_key.refs = None
-    keys: dict[str, str] = {}
-    for job in jobs:
-        spec_key = spec_keys.get(id(job.spec))
-        if spec_key is None:
-            entry = cache.files.get(job.rel)
-            if entry is not None:
-                keys[job.rel] = entry[0]
-                continue
-            # not in the last build's record: keyed after all
-            spec_key = spec_keys[id(job.spec)] = key_of(job.spec)
-        keys[job.rel] = f"{spec_key}:{variants[job.variant].key}"
-    if redo is not None:
-        return keys, cache.refs
-    return keys, {slug: tuple(indexes) for slug, indexes in shows.items()}
-
-
-def _remove_stale_scratch(output: Path) -> None:
-    """Index scratch folders left by builds that were killed (their process is gone)."""
-    for folder in output.parent.glob(f".{output.name}.index-*"):
-        pid = folder.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not process_running(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _is_template(name: str) -> bool:
-    return name.endswith((".html", ".xml")) and not name.startswith("assets/")
-
-
-def _same(path: Path, data: bytes) -> bool:
-    """Whether ``path`` holds exactly ``data``, and its .gz twin (where it has one) the
-    same compressed (an unchanged file is not rewritten)."""
-    try:
-        if path.stat().st_size != len(data) or path.read_bytes() != data:
-            return False
-        if has_twin(path.name):
-            return path.with_name(path.name + ".gz").read_bytes() == gzip_bytes(data)
-    except OSError:
-        return False
-    return True
-
-
-def _is_segment(rel: str) -> bool:
-    return rel.endswith(".seg")
-
-
-def _segments(index_files: list[str]) -> int:
-    return sum(map(_is_segment, index_files))
-
-
-def _index_files(output: Path) -> list[str]:
-    """The search index's files in an output folder, as output-relative paths."""
-    folder = output / "_search" / "whoosh"
-    if not folder.is_dir():
-        return []
-    return sorted(
-        f"_search/whoosh/{p.name}"
-        for p in folder.iterdir()
-        if p.is_file() and not p.name.endswith("_WRITELOCK")
-    )
-
-
-def _check_output_folder(content: Path, output: Path) -> None:
-    """Refuse to replace a folder that a build did not write (or the content itself)."""
-    content_abs, output_abs = content.resolve(), output.resolve()
-    if output_abs == content_abs or output_abs in content_abs.parents:
-        raise UsageError(f"{output}: the output folder must not contain the content folder")
-    if content_abs in output_abs.parents:
-        raise UsageError(f"{output}: the output folder must not be inside the content folder")
-    if output_abs == Path.cwd().resolve() or output_abs == Path.home().resolve():
-        raise UsageError(f"{output}: refusing to replace this folder with the site")
-    if output.is_dir() and any(output.iterdir()) and not (output / OUTPUT_MARK).is_file():
-        raise UsageError(
-            f"{output}: folder exists and was not written by a build "
-            f"(no {OUTPUT_MARK}); choose another --output or empty it"
-        )
-    if output.exists() and not output.is_dir():
-        raise UsageError(f"{output}: exists and is not a folder")
+            print(f"  {stage:<26} {wall:7.3f} s wall {cpu:7.3f} s cpu", file=sys.stderr)

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup, escape
 
-from bulletin.cache import BODY_SLOT, Bodies
+from bulletin.bodies import BODY_SLOT, Bodies
 from bulletin.markup import KEEP_CLOSE, KEEP_OPEN, html_to_text
 from bulletin.model import Article, Issue, Site
 from bulletin.taxonomy import (

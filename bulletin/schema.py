@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bulletin.problems import Problem
+from bulletin.problems import Problem, excerpt, shorten
 from bulletin.sources import YamlDoc
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -46,13 +46,14 @@ def _optional_text(value: Any) -> tuple[Any, str | None]:
 
 def _text_list(value: Any) -> tuple[Any, str | None]:
     if isinstance(value, str):
-        return None, f"must be a list of strings, e.g. [{value}] (a bare string is not a list)"
+        example = shorten(value)
+        return None, f"must be a list of strings, e.g. [{example}] (a bare string is not a list)"
     if not isinstance(value, list):
         return None, f"must be a list of strings, not {_kind(value)}"
     items: list[str] = []
     for item in value:
         if not isinstance(item, str) or not item.strip():
-            return None, f"must be a list of non-empty strings; {item!r} is not one"
+            return None, f"must be a list of non-empty strings; {excerpt(item)} is not one"
         if item.strip() not in items:
             items.append(item.strip())
     return tuple(items), None
@@ -61,7 +62,7 @@ def _text_list(value: Any) -> tuple[Any, str | None]:
 def _date(value: Any) -> tuple[Any, str | None]:
     text = str(value).strip() if isinstance(value, str | int) else None
     if text is None or not DATE_RE.match(text):
-        return None, f"must be a date written YYYY-MM-DD, not {value!r}"
+        return None, f"must be a date written YYYY-MM-DD, not {excerpt(value)}"
     try:
         return dt.date.fromisoformat(text), None
     except ValueError as exc:
@@ -71,13 +72,13 @@ def _date(value: Any) -> tuple[Any, str | None]:
 def _bool(value: Any) -> tuple[Any, str | None]:
     if isinstance(value, bool):
         return value, None
-    return None, f"must be true or false, not {value!r}"
+    return None, f"must be true or false, not {excerpt(value)}"
 
 
 def _positive_int(value: Any) -> tuple[Any, str | None]:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value, None
-    return None, f"must be a whole number above 0, not {value!r}"
+    return None, f"must be a whole number above 0, not {excerpt(value)}"
 
 
 def _any(value: Any) -> tuple[Any, str | None]:
@@ -113,11 +114,12 @@ def check_fields(
         line = doc.key_lines.get(str(key), doc.start_line)
         field = fields.get(str(key))
         if field is None:
-            close = difflib.get_close_matches(str(key), fields, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(str(key)[:100], fields, n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             known = ", ".join(fields)
+            name = shorten(str(key))
             problems.append(
-                Problem(display, line, f"unknown key '{key}' in {what}{hint} (known: {known})")
+                Problem(display, line, f"unknown key '{name}' in {what}{hint} (known: {known})")
             )
             continue
         if raw is None:  # `key:` with no value; a required one is reported below

@@ -13,13 +13,13 @@ reload script are put into responses only.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import mimetypes
 import os
 import re
 import shutil
-import signal
 import socketserver
 import sys
 import tempfile
@@ -29,7 +29,6 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any, TextIO
 from urllib.parse import parse_qs, quote
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -39,7 +38,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from bulletin import pipeline
-from bulletin.problems import ContentError
+from bulletin.problems import ContentError, OutputError, UsageError
 from bulletin.render import TEMPLATES_DIR, template_error_line
 from search.service import SearchApp
 
@@ -230,6 +229,15 @@ class PreviewApp:
         self.search = search
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if not _local_host(environ.get("HTTP_HOST", "")):
+            # a page of another site could reach this server through a name that
+            # resolves to 127.0.0.1 (DNS rebinding): only local names are answered
+            return self._respond(
+                start_response,
+                "421 Misdirected Request",
+                b"the preview answers only http://127.0.0.1 and http://localhost",
+                "text/plain; charset=utf-8",
+            )
         # WSGI gives the path as latin-1 text of the raw (percent-decoded) bytes
         raw = environ.get("PATH_INFO", "") or "/"
         path = raw.encode("latin-1", "replace").decode("utf-8", "replace")
@@ -316,7 +324,9 @@ class PreviewApp:
         target = self.output.joinpath(*parts)
         if target.is_dir():
             if not path.endswith("/"):
-                location = quote(path + "/")
+                # built from the path's parts, so it always stays on this origin
+                # (``//host`` would be another one)
+                location = quote("/" + "/".join(parts) + "/")
                 if environ.get("QUERY_STRING"):
                     location += "?" + environ["QUERY_STRING"]
                 return self._respond(
@@ -346,6 +356,17 @@ class PreviewApp:
         return self._respond(
             start_response, "404 Not Found", inject(page, status), CONTENT_TYPES[".html"], head
         )
+
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+
+
+def _local_host(host: str) -> bool:
+    """Whether a ``Host`` header names this machine (with or without a port)."""
+    name, _, port = host.strip().lower().rpartition(":")
+    if not name or not port.isdigit():
+        name = host.strip().lower()
+    return name.rstrip(".") in LOCAL_HOSTS
 
 
 def _content_type(name: str) -> str:
@@ -378,7 +399,7 @@ def build_once(
 ) -> tuple[str, ...]:
     """Build; report to ``err``; return the error lines (none: success).
 
-    pipeline.UsageError is raised on the first build only (a wrong --output is the
+    UsageError is raised on the first build only (a wrong --output is the
     user's to fix before serving); later it is shown like any other error.
     """
     try:
@@ -391,13 +412,19 @@ def build_once(
         return errors
     except jinja2.TemplateError as exc:
         line = template_error_line(exc, templates)
-    except pipeline.UsageError as exc:
+    except UsageError as exc:
         if first:
             raise
         line = f"build.py: error: {exc}"
+    except OutputError as exc:
+        line = str(exc)
     except Exception as exc:  # a bug must not stop the preview: show it and keep serving
-        traceback.print_exc(file=err)
-        line = f"{content}:0: build failed: {type(exc).__name__}: {exc}"
+        if os.environ.get("BULLETIN_DEBUG"):
+            traceback.print_exc(file=err)
+        line = (
+            f"{content}:0: build failed: {type(exc).__name__}: {exc} (a bug in the "
+            "generator: BULLETIN_DEBUG=1 shows where)"
+        )
     else:
         for warning in result.warnings:
             print(warning, file=err)
@@ -503,77 +530,61 @@ def serve(
     err: TextIO = sys.stderr,
 ) -> int:
     """Build ``content``, serve it on 127.0.0.1:``port`` until Ctrl-C (or SIGTERM)."""
-    if not content.is_dir():
-        raise pipeline.UsageError(f"{content}: no such content folder")
-    watched = [content.resolve(), TEMPLATES_DIR.resolve()]
-    if output is not None and any(_inside(output.resolve(), f) for f in watched):
-        raise pipeline.UsageError(
-            f"{output}: the preview must not be built inside the content or templates folder"
-        )
-    scratch = None
-    if output is None:
-        scratch = Path(tempfile.mkdtemp(prefix="bulletin-serve-"))
-        output = scratch / "site"
-    output = output.absolute()
-    previous_sigterm = _interrupt_on_sigterm()
-    state = LiveState()
-    server: _Server | None = None
-    observer: Any = None
-    rebuilder: Rebuilder | None = None
-    try:
-        try:
-            server = make_server(
-                HOST,
-                port,
-                PreviewApp(output, state, SearchApp(output, interval=0.2)),
-                server_class=_Server,
-                handler_class=_QuietHandler,
-            )
-        except OSError as exc:
-            raise pipeline.UsageError(f"{HOST}:{port}: {exc.strerror or exc}") from exc
+    watched = _watched_folders(content, output)
+    with contextlib.ExitStack() as cleanup:  # undone in reverse order, however it ends
+        output, kept = _preview_folder(output, cleanup)
+        state = LiveState()
+        server = _listen(port, PreviewApp(output, state, SearchApp(output, interval=0.2)))
+        cleanup.callback(server.server_close)
         url = f"http://{HOST}:{server.server_port}/"
-        kept = "removed on exit" if scratch is not None else "kept"
         print(f"building the preview into {output} ({kept})", file=err)
         state.publish(build_once(content, output, url, err, first=True))
-
-        def rebuild() -> None:
-            state.publish(build_once(content, output, url, err))
-
-        rebuilder = Rebuilder(rebuild)
-        observer = Observer()
-        for folder in watched:
-            observer.schedule(_Changes(rebuilder, folder), str(folder), recursive=True)
-        observer.start()
-        rebuilder.start()
+        rebuilder = Rebuilder(lambda: state.publish(build_once(content, output, url, err)))
+        _watch(watched, rebuilder, cleanup)
+        cleanup.callback(state.stop)  # first of all: ends the SSE streams
         print(f"serving {url} (Ctrl-C to stop)", flush=True)
-        server.serve_forever(poll_interval=0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        state.stop()  # ends the SSE streams
-        if rebuilder is not None:
-            rebuilder.stop()
-        if observer is not None:
-            observer.stop()
-            observer.join()
-        if rebuilder is not None:
-            rebuilder.join()  # a build in progress finishes: no half-written staging folder
-        if server is not None:
-            server.server_close()
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
-        if previous_sigterm is not None:
-            signal.signal(signal.SIGTERM, previous_sigterm)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever(poll_interval=0.5)
     print("stopped", file=err)
     return 0
 
 
-def _interrupt_on_sigterm() -> Any:
-    """Treat SIGTERM like Ctrl-C, so `kill` also stops cleanly; returns the old handler."""
+def _watched_folders(content: Path, output: Path | None) -> list[Path]:
+    if not content.is_dir():
+        raise UsageError(f"{content}: no such content folder")
+    watched = [content.resolve(), TEMPLATES_DIR.resolve()]
+    if output is not None and any(_inside(output.resolve(), f) for f in watched):
+        raise UsageError(
+            f"{output}: the preview must not be built inside the content or templates folder"
+        )
+    return watched
 
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
 
-    if threading.current_thread() is not threading.main_thread():
-        return None  # only the main thread may set handlers
-    return signal.signal(signal.SIGTERM, interrupt)
+def _preview_folder(output: Path | None, cleanup: contextlib.ExitStack) -> tuple[Path, str]:
+    """Where the preview is built: ``output``, or a temporary folder removed on exit."""
+    if output is not None:
+        return output.absolute(), "kept"
+    scratch = Path(tempfile.mkdtemp(prefix="bulletin-serve-"))
+    cleanup.callback(shutil.rmtree, scratch, ignore_errors=True)
+    return scratch / "site", "removed on exit"
+
+
+def _listen(port: int, app: WSGIApp) -> _Server:
+    try:
+        return make_server(HOST, port, app, server_class=_Server, handler_class=_QuietHandler)
+    except OSError as exc:
+        raise UsageError(f"{HOST}:{port}: {exc.strerror or exc}") from exc
+
+
+def _watch(folders: list[Path], rebuilder: Rebuilder, cleanup: contextlib.ExitStack) -> None:
+    """Rebuild on changes in ``folders`` until ``cleanup``; a build in progress then
+    finishes (no half-written staging folder)."""
+    observer = Observer()
+    for folder in folders:
+        observer.schedule(_Changes(rebuilder, folder), str(folder), recursive=True)
+    observer.start()
+    rebuilder.start()
+    cleanup.callback(rebuilder.join)
+    cleanup.callback(observer.join)
+    cleanup.callback(observer.stop)
+    cleanup.callback(rebuilder.stop)

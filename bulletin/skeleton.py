@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from bulletin.config import SLUG_RE
+from bulletin.problems import excerpt
 from bulletin.slugs import pinyin_slug
 
 
@@ -27,7 +28,7 @@ def write_article(
     if not SLUG_RE.match(slug):
         hint = pinyin_slug(slug)
         suggestion = f"; e.g. {hint}" if hint and hint != slug else ""
-        raise SkeletonError(f"slug {slug!r} must use only a-z, 0-9 and -{suggestion}")
+        raise SkeletonError(f"slug {excerpt(slug)} must use only a-z, 0-9 and -{suggestion}")
     articles = content / "articles"
     taken = sorted(articles.rglob(f"{slug}.md")) if articles.is_dir() else []
     if taken:
@@ -40,7 +41,7 @@ def write_article(
         "slogans": list(dict.fromkeys(slogans)),
         "date": date.isoformat(),
         "summary": "",
-        "draft": False,
+        "draft": True,  # until the editor has filled it in: a draft is published nowhere
     }
     quoted = "、".join(f"“{s}”" for s in slogans)
     origin = f"，写明{quoted}的由来" if quoted else ""

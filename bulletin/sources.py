@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bulletin.problems import Problem
+from bulletin.problems import Problem, shorten
 
 CONTENT_FOLDERS = ("articles", "issues", "pages")
 
@@ -73,6 +73,8 @@ class SourceTree:
     pages: tuple[SourceFile, ...]
     static: tuple[StaticFile, ...]
     stray: tuple[SourceFile, ...]  # files in content folders that are not Markdown
+    # files that are not read at all: links out of the folder, names that are not UTF-8
+    problems: tuple[Problem, ...] = ()
 
 
 def _display(prefix: str, rel: str) -> str:
@@ -80,19 +82,77 @@ def _display(prefix: str, rel: str) -> str:
     return prefix + (rel if os.sep == "/" else rel.replace("/", os.sep))
 
 
-def _walk(folder: Path) -> Iterator[str]:
-    """Files below ``folder`` in a stable order, skipping hidden files and folders, as
-    POSIX paths relative to ``folder``."""
-    if not folder.is_dir():
-        return
-    top = str(folder)
-    for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        prefix = os.path.relpath(dirpath, top).replace(os.sep, "/")
-        prefix = "" if prefix == "." else prefix + "/"
-        for name in sorted(filenames):
-            if not name.startswith(".") and not name.endswith("~"):
-                yield prefix + name
+def _shown_name(name: str) -> str:
+    """A file name as text that can be printed: bytes that are not UTF-8 as ``\\xNN``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+class _Walk:
+    """Files below a content folder in a stable order (hidden files and folders, and
+    editors' ``*~`` backups skipped), with the problems of what cannot be read safely:
+    a name that is not UTF-8, and a symbolic link that leads out of the content folder
+    (or nowhere). Links that stay inside it are read like the files they lead to."""
+
+    def __init__(self, root: Path, prefix: str) -> None:
+        self.inside = os.path.realpath(root)
+        self.prefix = prefix
+        self.problems: list[Problem] = []
+
+    def files(self, folder: Path, base: str) -> Iterator[str]:
+        """POSIX paths relative to the content root of the files below ``folder``
+        (``base``: its own relative path, with a trailing slash)."""
+        if not folder.is_dir() or not self.safe(str(folder), base.rstrip("/")):
+            return
+        top = str(folder)
+        seen = {os.path.realpath(top)}
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+            prefix = os.path.relpath(dirpath, top).replace(os.sep, "/")
+            prefix = base + ("" if prefix == "." else prefix + "/")
+            kept = []
+            for name in sorted(d for d in dirnames if not d.startswith(".")):
+                path = os.path.join(dirpath, name)
+                real = os.path.realpath(path)
+                # (a link back to a folder already read would be a loop)
+                if (
+                    self._readable(name, prefix)
+                    and self.safe(path, prefix + name)
+                    and real not in seen
+                ):
+                    seen.add(real)
+                    kept.append(name)
+            dirnames[:] = kept
+            for name in sorted(filenames):
+                if name.startswith(".") or name.endswith("~"):
+                    continue
+                path = os.path.join(dirpath, name)
+                if self._readable(name, prefix) and self.safe(path, prefix + name):
+                    yield prefix + name
+
+    def _readable(self, name: str, prefix: str) -> bool:
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = _display(self.prefix, prefix + _shown_name(name))
+            self.problems.append(
+                Problem(shown, 0, "the file name is not valid UTF-8: rename it (a-z, 0-9, -)")
+            )
+            return False
+        return True
+
+    def safe(self, path: str, rel: str) -> bool:
+        """Whether ``path`` is no link, or a link to something inside the content folder."""
+        if not os.path.islink(path):
+            return True
+        target = os.path.realpath(path)
+        display = _display(self.prefix, rel)
+        if not os.path.exists(target):
+            message = f"symbolic link leads nowhere (to {os.readlink(path)})"
+        elif os.path.commonpath([self.inside, target]) != self.inside:
+            message = f"symbolic link leads out of the content folder (to {target}): not read"
+        else:
+            return True
+        self.problems.append(Problem(display, 0, message))
+        return False
 
 
 def read_tree(root: Path, known: Mapping[str, tuple[FileStamp, str]] | None = None) -> SourceTree:
@@ -105,8 +165,8 @@ def read_tree(root: Path, known: Mapping[str, tuple[FileStamp, str]] | None = No
     the build cache leaves out files changed shortly before it was written, as git does.)
     """
     known = known or {}
-
     prefix = os.path.join(str(root), "")
+    walk = _Walk(root, prefix)
 
     def _read(rel: str) -> SourceFile:
         display = _display(prefix, rel)
@@ -116,25 +176,34 @@ def read_tree(root: Path, known: Mapping[str, tuple[FileStamp, str]] | None = No
         digest = remembered[1] if remembered and tuple(remembered[0]) == stamp else ""
         return SourceFile(rel=rel, display=display, stamp=stamp, known=digest)
 
-    config_path = root / "site.yaml"
-    phrases_path = root / "phrases.txt"
+    def _top(name: str) -> SourceFile | None:
+        path = root / name
+        if not (os.path.lexists(path) and walk.safe(str(path), name)):
+            return None
+        return _read(name) if path.is_file() else None
+
     folders: dict[str, list[SourceFile]] = {name: [] for name in CONTENT_FOLDERS}
     stray: list[SourceFile] = []
     for name in CONTENT_FOLDERS:
-        for rel in _walk(root / name):
-            source = _read(f"{name}/{rel}")
+        for rel in walk.files(root / name, f"{name}/"):
+            source = _read(rel)
             (folders[name] if rel.endswith(".md") else stray).append(source)
     static_root = root / "static"
-    static = tuple(StaticFile(rel=rel, path=static_root / rel) for rel in _walk(static_root))
+    static = tuple(
+        StaticFile(rel=rel[len("static/") :], path=root / rel)
+        for rel in walk.files(static_root, "static/")
+    )
+    site_config, phrases = _top("site.yaml"), _top("phrases.txt")
     return SourceTree(
         root=root,
-        site_config=_read("site.yaml") if config_path.is_file() else None,
-        phrases=_read("phrases.txt") if phrases_path.is_file() else None,
+        site_config=site_config,
+        phrases=phrases,
         articles=tuple(folders["articles"]),
         issues=tuple(folders["issues"]),
         pages=tuple(folders["pages"]),
         static=static,
         stray=tuple(stray),
+        problems=tuple(walk.problems),
     )
 
 
@@ -185,6 +254,11 @@ class YamlDoc:
     start_line: int  # line of the document's first line in the file
 
 
+#: Values one front-matter key may stand for once YAML aliases (``*name``) are expanded:
+#: a kilobyte of nested aliases stands for a billion values (an "alias bomb").
+MAX_YAML_VALUES = 10_000
+
+
 def parse_yaml(text: str, display: str, first_line: int) -> tuple[YamlDoc | None, list[Problem]]:
     """Parse a YAML mapping; ``first_line`` is the file line of ``text``'s first line."""
     loader = _Loader(text)
@@ -197,23 +271,79 @@ def parse_yaml(text: str, display: str, first_line: int) -> tuple[YamlDoc | None
             return None, [Problem(display, line, "expected a mapping of keys to values")]
         problems: list[Problem] = []
         key_lines: dict[str, int] = {}
-        for key_node, _ in node.value:
+        for key_node, value_node in node.value:
             key = str(key_node.value)
             line = first_line + key_node.start_mark.line
             if key in key_lines:
-                problems.append(Problem(display, line, f"duplicate key '{key}'"))
+                problems.append(Problem(display, line, f"duplicate key '{shorten(key)}'"))
             key_lines.setdefault(key, line)
+            if _expanded_size(value_node, MAX_YAML_VALUES) > MAX_YAML_VALUES:
+                message = (
+                    f"'{shorten(key)}' stands for more than {MAX_YAML_VALUES:,} values through "
+                    "YAML aliases (*name): write the values out"
+                )
+                return None, [Problem(display, line, message)]
         values = loader.construct_document(node)
     except yaml.YAMLError as exc:
-        return None, [_yaml_problem(exc, display, first_line)]
+        return None, [_yaml_problem(exc, text, display, first_line)]
+    except RecursionError:
+        return None, [Problem(display, first_line, "YAML nested too deeply")]
     finally:
         loader.dispose()
     return YamlDoc(dict(values), key_lines, first_line), problems
 
 
-def _yaml_problem(exc: yaml.YAMLError, display: str, first_line: int) -> Problem:
-    """Point at where the broken construct starts (an unclosed quote: the quote's line)."""
+def _expanded_size(node: yaml.Node, limit: int) -> int:
+    """How many values ``node`` stands for with its aliases expanded, counted up to
+    ``limit + 1`` (an alias to a node that holds it: more than any limit). Iterative: a
+    deep document does not exhaust the stack."""
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    while stack:
+        current, children_done = stack.pop()
+        key = id(current)
+        children = _children(current)
+        if children_done:
+            visiting.discard(key)
+            sizes[key] = min(limit + 1, 1 + sum(sizes[id(c)] for c in children))
+            continue
+        if key in sizes:
+            continue
+        if key in visiting:  # it holds itself
+            return limit + 1
+        visiting.add(key)
+        stack.append((current, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(node)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str, display: str, first_line: int) -> Problem:
+    """Point at where the broken construct starts (an unclosed quote: the quote's line),
+    or at a line indented with a tab, which YAML does not allow."""
     mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+    problem_mark = getattr(exc, "problem_mark", None) or mark
+    lines = text.split("\n")
+    last = problem_mark.line if problem_mark is not None else len(lines)
+    for number, line in enumerate(lines[: last + 1]):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        at_mark = problem_mark is not None and number == last
+        if ("\t" in indent and line.strip()) or (
+            at_mark and line[problem_mark.column : problem_mark.column + 1] == "\t"
+        ):
+            return Problem(
+                display,
+                first_line + number,
+                "a tab in the indentation: YAML allows only spaces there",
+            )
     line = first_line + (mark.line if mark is not None else 0)
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)

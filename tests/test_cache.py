@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bulletin import cache as cache_module
-from bulletin import pipeline
-from bulletin.cache import JOURNAL, STATE, BuildCache, cache_path, code_fingerprint
+from bulletin import pipeline, site_index
+from bulletin.cache import JOURNAL, STATE, CacheState, PreviousBuild, cache_path, code_fingerprint
 from bulletin.problems import ContentError
 from bulletin.render import TEMPLATES_DIR
+from bulletin.tuning import Tuning
 
 from .conftest import FIXTURES
 
@@ -36,11 +36,11 @@ def assert_same_site(one: Path, two: Path) -> None:
     assert mismatch == [] and errors == []
 
 
-def _state(site: Path) -> dict:
+def _state(site: Path) -> CacheState:
     """The cache state of ``site`` as the next build reads it (the journal applied)."""
-    cache = BuildCache.load(cache_path(site), code_fingerprint(), site)
-    assert cache.loaded
-    return cache.stored
+    previous = PreviousBuild.load(cache_path(site), code_fingerprint(), site)
+    assert previous.loaded
+    return previous.state
 
 
 def _clean_build_equals(content: Path, site: Path, tmp_path: Path, **options) -> None:
@@ -53,10 +53,10 @@ def _clean_build_equals(content: Path, site: Path, tmp_path: Path, **options) ->
     assert_same_site(site, clean)
     if cache_path(site).is_dir():
         ours, theirs = _state(site), _state(clean)
-        assert {r: e[0] for r, e in ours["files"].items() if not r.startswith("_search/")} == {
-            r: e[0] for r, e in theirs["files"].items() if not r.startswith("_search/")
+        assert {r: e[0] for r, e in ours.files.items() if not r.startswith("_search/")} == {
+            r: e[0] for r, e in theirs.files.items() if not r.startswith("_search/")
         }
-        assert (ours["structure"], ours["refs"]) == (theirs["structure"], theirs["refs"])
+        assert (ours.structure, ours.refs) == (theirs.structure, theirs.refs)
 
 
 @pytest.fixture
@@ -122,7 +122,7 @@ def test_a_body_edit_rekeys_only_the_pages_that_show_the_article(
     pipeline.build(content, site)
     assert found == [{"shequ-3"}]  # only the article's body changed: the short way
     after = _state(site)
-    changed = {r for r, e in after["files"].items() if before["files"].get(r, ("",))[0] != e[0]}
+    changed = {r for r, e in after.files.items() if before.files.get(r, ("",))[0] != e[0]}
     shown = {
         f"{variant}/{path}index.html"
         for variant in ("zh-hans", "zh-hant")
@@ -165,50 +165,47 @@ def test_a_corrupt_or_foreign_cache_is_ignored(content: Path, tmp_path: Path) ->
     pipeline.build(content, site)
     stored = cache_path(site) / "cache.pickle"
     fingerprint = code_fingerprint()
-    assert BuildCache.load(cache_path(site), fingerprint, site).loaded
+    assert PreviousBuild.load(cache_path(site), fingerprint, site).loaded
 
     stored.write_bytes(stored.read_bytes()[:100])  # truncated
-    assert not BuildCache.load(cache_path(site), fingerprint, site).loaded
+    assert not PreviousBuild.load(cache_path(site), fingerprint, site).loaded
 
     class Evil:
         def __reduce__(self):  # would run code if the cache were trusted blindly
             return (Path("/tmp/should-not-exist").touch, ())
 
     stored.write_bytes(pickle.dumps({"format": 1, "x": Evil()}))
-    assert not BuildCache.load(cache_path(site), fingerprint, site).loaded
+    assert not PreviousBuild.load(cache_path(site), fingerprint, site).loaded
     assert not Path("/tmp/should-not-exist").exists()
 
     pipeline.build(content, site)  # a full build over the bad cache, which it replaces
-    assert BuildCache.load(cache_path(site), "another version", site).loaded is False
-    assert BuildCache.load(cache_path(site), fingerprint, tmp_path / "elsewhere").loaded is False
+    assert PreviousBuild.load(cache_path(site), "another version", site).loaded is False
+    assert PreviousBuild.load(cache_path(site), fingerprint, tmp_path / "elsewhere").loaded is False
 
 
 @pytest.mark.parametrize("apart", [False, True], ids=["here", "in-a-process-of-its-own"])
 def test_a_tampered_output_file_is_rendered_again(
-    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, apart: bool
+    content: Path, tmp_path: Path, apart: bool
 ) -> None:
-    if apart:
-        monkeypatch.setattr(pipeline, "CHECK_APART_FROM", 0)
+    tuning = Tuning(check_outputs_apart_from=0 if apart else 10**9)
     site = tmp_path / "site"
-    pipeline.build(content, site)
+    pipeline.build(content, site, tuning=tuning)
     page = site / "zh-hans" / "about" / "index.html"
     twin = site / "zh-hant" / "feed.xml.gz"
     original, original_twin = page.read_bytes(), twin.read_bytes()
     page.write_bytes(b"tampered")
     twin.unlink()
-    pipeline.build(content, site)
+    pipeline.build(content, site, tuning=tuning)
     assert page.read_bytes() == original and twin.read_bytes() == original_twin
 
 
-def test_a_failed_build_leaves_no_output_check_running(
-    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(pipeline, "CHECK_APART_FROM", 0)
+def test_a_failed_build_leaves_no_output_check_running(content: Path, tmp_path: Path) -> None:
+    tuning = Tuning(check_outputs_apart_from=0)
     site = tmp_path / "site"
-    pipeline.build(content, site)
+    pipeline.build(content, site, tuning=tuning)
     _edit(content / "articles" / "shequ-3.md", "date: 2017-03-10", "date: 2017-13-10")
     with pytest.raises(ContentError):
-        pipeline.build(content, site)
+        pipeline.build(content, site, tuning=tuning)
     assert multiprocessing.active_children() == []
 
 
@@ -456,7 +453,7 @@ def test_a_phrase_only_edit_converts_pages_again(content: Path, tmp_path: Path) 
 
 
 def test_edits_append_to_the_journal_until_the_state_is_written_afresh(
-    content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    content: Path, tmp_path: Path
 ) -> None:
     site = tmp_path / "site"
     pipeline.build(content, site)
@@ -468,9 +465,9 @@ def test_edits_append_to_the_journal_until_the_state_is_written_afresh(
     assert state.stat().st_mtime_ns == written and journal.stat().st_size > 0
     _clean_build_equals(content, site, tmp_path)
 
-    monkeypatch.setattr(cache_module, "journal_limit", lambda size: 0)  # it is full now
+    full = Tuning(journal_share=0, journal_floor=0)  # the journal is full now
     _edit(content / "articles" / "shequ-3.md", "第3篇", "第三篇")
-    pipeline.build(content, site)
+    pipeline.build(content, site, tuning=full)
     assert state.stat().st_mtime_ns != written and not journal.exists()
     _clean_build_equals(content, site, tmp_path)
 
@@ -487,7 +484,7 @@ def _site_with_a_journal(content: Path, tmp_path: Path) -> tuple[Path, Path]:
 def test_a_torn_journal_means_a_full_build(content: Path, tmp_path: Path) -> None:
     site, journal = _site_with_a_journal(content, tmp_path)
     journal.write_bytes(journal.read_bytes()[:-5])  # a build stopped while appending
-    assert not BuildCache.load(cache_path(site), code_fingerprint(), site).loaded
+    assert not PreviousBuild.load(cache_path(site), code_fingerprint(), site).loaded
     _edit(content / "articles" / "shequ-2.md", "第2篇", "第二篇")
     pipeline.build(content, site)
     _clean_build_equals(content, site, tmp_path)
@@ -500,7 +497,7 @@ def test_a_journal_left_from_an_earlier_state_is_not_applied(content: Path, tmp_
     shutil.rmtree(cache_path(site))
     pipeline.build(content, site)  # a new state, as if its build stopped before the
     journal.write_bytes(old_records)  # old journal was removed
-    cache = BuildCache.load(cache_path(site), code_fingerprint(), site)
+    cache = PreviousBuild.load(cache_path(site), code_fingerprint(), site)
     assert cache.loaded and cache.journal > cache.base_size  # the next build starts afresh
     _edit(content / "articles" / "shequ-2.md", "第2篇", "第二篇")
     pipeline.build(content, site)
@@ -593,7 +590,7 @@ def test_a_body_file_holding_another_body_is_not_trusted(content: Path, tmp_path
 def test_after_many_updates_the_index_is_written_afresh(
     content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pipeline, "MAX_INDEX_UPDATES", 2)
+    monkeypatch.setattr(site_index, "MAX_INDEX_UPDATES", 2)
     site = tmp_path / "site"
     pipeline.build(content, site)
 

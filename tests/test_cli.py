@@ -87,9 +87,17 @@ def test_new_writes_an_article_that_builds_and_refuses_a_taken_slug(tmp_path: Pa
     assert code == 0, err
     path = Path(out.strip())
     assert path.is_file() and path.parent.parent == content / "articles"
+    page = tmp_path / "o/zh-hans/articles/xiping-dangjian/index.html"
     code, _, err = run_cli("--content", str(content), "--output", str(tmp_path / "o"))
     assert code == 0, err
-    assert (tmp_path / "o/zh-hans/articles/xiping-dangjian/index.html").is_file()
+    assert not page.exists()  # a draft, with a placeholder title: published nowhere
+    assert "（请填写标题）" not in (tmp_path / "o/zh-hans/feed.xml").read_text("utf-8")
+    text = path.read_text("utf-8")
+    assert "draft: true" in text
+    path.write_text(text.replace("draft: true", "draft: false"), "utf-8")
+    code, _, err = run_cli("--content", str(content), "--output", str(tmp_path / "o"))
+    assert code == 0, err
+    assert page.is_file()
     code, _, err = run_cli(
         "new", "xiping-dangjian", "--county", "西平县", "--theme", "x", "--content", str(content)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bulletin import pipeline
-from bulletin.content import ArticleBodies, load_site
+from bulletin.content import ArticleBodies, load_site, parse_tree
 from bulletin.slugs import pinyin_slug
 from bulletin.sources import read_tree
 
@@ -35,7 +35,8 @@ def _site_with(tmp_path: Path, article: str | bytes, name: str = "a.md"):
     folder.mkdir(exist_ok=True)
     data = article.encode("utf-8") if isinstance(article, str) else article
     (folder / name).write_bytes(data)
-    return load_site(read_tree(tmp_path), str(tmp_path))
+    tree = read_tree(tmp_path)
+    return load_site(tree, parse_tree(tree, {}), str(tmp_path))
 
 
 GOOD = (

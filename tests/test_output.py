@@ -37,7 +37,12 @@ def test_content_errors_leave_the_previous_output_untouched(tmp_path: Path) -> N
         pipeline.build(content, site)
     assert [p.line for p in caught.value.problems] == [6]
     assert _snapshot(site) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "output", "output.cache"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "content",
+        "output",
+        "output.cache",
+        "output.lock",
+    ]
 
 
 def test_a_failure_while_writing_leaves_the_previous_output_untouched(tmp_path: Path) -> None:
@@ -72,7 +77,7 @@ def _wait_until_gone(paths: list[Path]) -> None:
 
 
 def test_a_small_previous_tree_is_deleted_at_once_a_large_one_in_the_background(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     site = tmp_path / "output"
     output.publish(site, lambda staging: (staging / "v.txt").write_text("1"))
@@ -80,8 +85,8 @@ def test_a_small_previous_tree_is_deleted_at_once_a_large_one_in_the_background(
     output.publish(site, lambda staging: (staging / "v.txt").write_text("3"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["output", "output.previous"]
 
-    monkeypatch.setattr(output, "SMALL_TREE", 0)  # now every tree counts as large
-    output.publish(site, lambda staging: (staging / "v.txt").write_text("4"))
+    # with no tree counted as small, the previous one goes to a remover in the background
+    output.publish(site, lambda staging: (staging / "v.txt").write_text("4"), small_tree=0)
     _wait_until_gone(list(tmp_path.glob(".output.trash-*")))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["output", "output.previous"]
 

@@ -73,10 +73,12 @@ class Served:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def get(self, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    def get(
+        self, path: str, method: str = "GET", host: str | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=DEADLINE)
         try:
-            conn.request(method, path)
+            conn.request(method, path, headers={"Host": host} if host is not None else {})
             response = conn.getresponse()
             headers = {k.lower(): v for k, v in response.getheaders()}
             return response.status, headers, response.read()
@@ -227,6 +229,20 @@ def test_serves_site_and_search_from_one_process(served: Served) -> None:
     assert stop(served) == 0
     assert "stopped" in served.stderr[-1]
     assert not preview.exists(), "the temporary preview folder is left behind"
+
+
+def test_only_this_machine_s_names_are_answered_and_redirects_stay_here(
+    served: Served,
+) -> None:
+    assert served.get("/zh-hans/", host=f"localhost:{served.port}")[0] == 200
+    # a page elsewhere reaching the preview through a name that resolves to 127.0.0.1
+    for host in (f"rebind.example:{served.port}", "127.0.0.1.example", ""):
+        status, _, body = served.get("/zh-hans/", host=host)
+        assert status == 421 and "127.0.0.1" in body.decode("utf-8"), host
+        assert served.get("/api/search?q=x", host=host)[0] == 421
+    for path in ("/%2fzh-hans", "//zh-hans", "/./zh-hans", "/%2F%2Fzh-hans"):
+        status, headers, _ = served.get(path)
+        assert status == 301 and headers["location"] == "/zh-hans/", path
 
 
 def test_edited_title_reloads_open_pages(served: Served) -> None:

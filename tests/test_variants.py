@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bulletin.markup import KEEP_CLOSE, KEEP_OPEN
@@ -53,15 +55,19 @@ def test_html_conversion_keeps_tags_urls_and_protected_runs(variants) -> None:
 def test_a_body_converted_on_its_own_reads_as_within_its_page(variants) -> None:
     """Article pages are converted with a slot where the body goes, the body apart (and
     kept by the cache): the same text as converting the page with the body in it."""
-    from bulletin.cache import BODY_SLOT
-    from bulletin.pipeline import check
+    from bulletin.bodies import BODY_SLOT
+    from bulletin.cache import PreviousBuild
+    from bulletin.pipeline import BuildOptions, Timings, load
 
     from .conftest import FIXTURES, ROOT
 
     before = '<dl><dt>县区</dt><dd title="某区">某区</dd></dl>\n  <div class="article-body">\n'
     after = "\n  </div>\n<p>下一篇：干部群众</p>"
-    checked = [check(folder, lint=False) for folder in (ROOT / "content", FIXTURES / "variants")]
-    bodies = [c.bodies.get(a.slug).html for c in checked for a in c.site.articles]
+    loaded = [
+        load(BuildOptions(folder, Path()), PreviousBuild(), Timings(enabled=False))
+        for folder in (ROOT / "content", FIXTURES / "variants")
+    ]
+    bodies = [one.bodies.get(a.slug).html for one in loaded for a in one.site.articles]
     bodies.append(f"<p>{KEEP_OPEN}后台{KEEP_CLOSE}里面的发展</p>")
     assert len(bodies) > 20
     slot = f"{BODY_SLOT}0123abcd{BODY_SLOT}"

@@ -1,0 +1,172 @@
+"""The site's search index, from the build's side: what it needs (:func:`plan_index`)
+and writing it beside the pages (:class:`Indexing`).
+
+The index is written by ``search`` from plain documents (:mod:`search.documents`):
+updated with the articles whose document changed, or written afresh, in a process of
+its own from the moment the content is loaded, into a scratch folder beside the output;
+the pages' staging folder gets it when both are done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from bulletin.bodies import Bodies
+from bulletin.cache import PreviousBuild
+from bulletin.hashing import digest
+from bulletin.model import Site
+from bulletin.parallel import Forked
+from bulletin.render import search_documents, search_meta
+from bulletin.variants import Variant
+from search.indexing import update_index, write_index
+
+#: Each incremental update adds a small segment to the index (Whoosh merges small ones
+#: as it commits), and every search reads every segment; once updates have added this
+#: many, the index is written afresh (in its own process, beside the pages).
+MAX_INDEX_UPDATES = 16
+INDEX_FOLDER = "_search/whoosh"
+
+
+@dataclass(frozen=True)
+class IndexPlan:
+    """What the search index needs this build."""
+
+    files: Mapping[str, bytes]  # _search/ files beside the index (phrases, meta)
+    meta: Mapping[str, Any]
+    state: str  # digest of what every document of the index depends on
+    documents: Mapping[str, tuple[str, str]]  # slug -> what its document depends on
+    mode: Literal["unchanged", "update", "fresh"]
+    changed: frozenset[str]  # slugs whose document changed (an update)
+    removed: frozenset[str]  # slugs no longer published (an update)
+    current: tuple[str, ...]  # the index's files in the output now
+
+
+def plan_index(
+    site: Site, bodies: Bodies, phrases: bytes, previous: PreviousBuild, output: Path
+) -> IndexPlan:
+    meta = search_meta(site, _base_path(site.config.base_url), has_phrases=True)
+    meta_json = json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+    files = {"_search/phrases.txt": phrases, "_search/meta.json": meta_json.encode("utf-8")}
+    issue_titles = {issue.slug: issue.title for issue in site.issues}
+    # what an article's search document depends on, as strings compared for equality:
+    # its body key stands for its file, and its issue's title is in the document
+    documents = {
+        a.slug: (f"{bodies.keys[a.slug]}:{a.issue}", issue_titles.get(a.issue, ""))
+        for a in site.articles
+    }
+    state = digest(*files.values())
+    current = index_files(output)
+    before = previous.state
+    reusable = (
+        previous.loaded
+        and before.index_state == state
+        and bool(current)
+        and segments(current) < before.index_segments + MAX_INDEX_UPDATES
+        and not previous.changed_files(str(output), current)
+        and all(before.files[rel][0] == "index" for rel in current)
+    )
+    changed = frozenset(s for s, d in documents.items() if before.documents.get(s) != d)
+    removed = frozenset(before.documents) - frozenset(documents)
+    mode: Literal["unchanged", "update", "fresh"] = "fresh"
+    if reusable:
+        mode = "update" if changed or removed else "unchanged"
+    return IndexPlan(files, meta, state, documents, mode, changed, removed, tuple(current))
+
+
+def _base_path(base_url: str) -> str:
+    return urlsplit(base_url).path or "/"
+
+
+def index_files(output: Path) -> list[str]:
+    """The search index's files in an output folder, as output-relative paths."""
+    folder = output / INDEX_FOLDER
+    if not folder.is_dir():
+        return []
+    return sorted(
+        f"{INDEX_FOLDER}/{p.name}"
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.endswith("_WRITELOCK")
+    )
+
+
+def segments(files: list[str] | tuple[str, ...]) -> int:
+    return sum(rel.endswith(".seg") for rel in files)
+
+
+def segments_after(plan: IndexPlan, now: list[str], recorded: int) -> int:
+    """The number of segments of the index when it was last written afresh: an update
+    keeps the previous segment files and adds one; when Whoosh merged small ones away,
+    or the index was written afresh, the count is taken afresh."""
+    before = {rel for rel in plan.current if rel.endswith(".seg")}
+    fresh = not before or not before <= {rel for rel in now if rel.endswith(".seg")}
+    return segments(now) if fresh else recorded
+
+
+class Indexing:
+    """The index being written for a build (``with Indexing(...) as indexing``): in a
+    forked process from the start (``fork``), or here when :meth:`place` asks for it.
+    :meth:`place` moves it into the staging tree; the scratch folder beside the output
+    is removed when the ``with`` ends, whatever happened."""
+
+    def __init__(
+        self,
+        plan: IndexPlan,
+        site: Site,
+        bodies: Bodies,
+        variants: Mapping[str, Variant],
+        output: Path,
+        fork: bool,
+    ) -> None:
+        self.plan = plan
+        self.site, self.bodies, self.variants = site, bodies, variants
+        self.output = output
+        self.scratch = output.with_name(f".{output.name}.index-{os.getpid()}")
+        self.fork = fork
+        self.work: Forked[None] | None = None
+
+    def __enter__(self) -> Indexing:
+        if self.plan.mode != "unchanged":
+            self.scratch.mkdir(parents=True)
+            (self.scratch / "phrases.txt").write_bytes(self.plan.files["_search/phrases.txt"])
+            self.work = Forked(self._write, fork=self.fork)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.work is not None:
+            self.work.cancel()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def place(self, staging: Path) -> None:
+        """Wait for the index and move it into ``staging`` (if it was written)."""
+        if self.work is None:
+            return
+        self.work.result()
+        self.work = None
+        (staging / "_search").mkdir(parents=True, exist_ok=True)
+        os.rename(self.scratch / "whoosh", staging / INDEX_FOLDER)
+
+    def _documents(self, slugs: frozenset[str] | None = None) -> Iterator[Any]:
+        issues = {issue.slug: issue for issue in self.site.issues}
+        chosen = None if slugs is None else set(slugs)
+        return search_documents(self.site, self.bodies, self.variants, issues, slugs=chosen)
+
+    def _write(self) -> None:
+        """Update the previous index with what changed, or write a fresh one."""
+        plan, index_dir = self.plan, self.scratch / "whoosh"
+        converters = {name: variant.converter for name, variant in self.variants.items()}
+        meta = dict(plan.meta)
+        if plan.mode == "update":
+            update = self._documents(plan.changed)
+            previous = self.output / INDEX_FOLDER
+            args = (index_dir, previous, update, set(plan.changed), set(plan.removed))
+            if update_index(*args, meta, converters):
+                return
+            shutil.rmtree(index_dir, ignore_errors=True)
+        write_index(index_dir, self._documents(), meta, converters)
