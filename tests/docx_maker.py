@@ -87,7 +87,7 @@ class WordFile:
                 '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r>'
                 "<w:continuationSeparator/></w:r></w:p></w:footnote>"
                 f"{notes}</w:footnotes>"
-            ).encode("utf-8")
+            ).encode()
             part = Part(PackURI("/word/footnotes.xml"), FOOTNOTES_TYPE, xml, self.doc.part.package)
             self.doc.part.relate_to(part, RT.FOOTNOTES)
         self.doc.save(str(path))

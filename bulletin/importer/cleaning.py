@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 from bulletin.importer.reading import Block
 
@@ -230,6 +231,8 @@ def _join_broken_lines(result: CleanResult, breaks: set[int]) -> int:
 def _broken(a: Block, b: Block, page_break: bool, wrap: int, grouped: bool) -> bool:
     if a.kind != "para" or b.kind != "para" or not a.text or not b.text:
         return False
+    if _LEADS_A_HEADING_RE.match(a.text) and not page_break:
+        return False
     if page_break and not _ends_sentence(a.text):
         return True
     if not (_CONTINUES_RE.search(a.text) and _GOES_ON_RE.match(b.text)):
@@ -240,6 +243,9 @@ def _broken(a: Block, b: Block, page_break: bool, wrap: int, grouped: bool) -> b
         or (wrap > 0 and width >= wrap - 2)
         or (grouped and a.group == b.group and width >= 20)
     )
+
+
+_LEADS_A_HEADING_RE = re.compile(r"^[【\[〖◆◇■□●○★☆▲△▶►•※❖◎]")
 
 
 def _joined(a: Block, b: Block) -> Block:
@@ -269,9 +275,14 @@ def _wrap_width(blocks: list[Block]) -> int:
 
 
 def _blank_line_paragraphs(blocks: list[Block]) -> bool:
-    """Whether the text separates paragraphs by blank lines and wraps inside them."""
-    groups = Counter(b.group for b in blocks if b.kind == "para")
-    return len(groups) >= 3 and sum(1 for n in groups.values() if n > 1) * 3 >= len(groups)
+    """Whether the text separates paragraphs by blank lines and wraps lines inside them:
+    several blank-line groups, and most line breaks inside a group fall mid-sentence."""
+    paras = [b for b in blocks if b.kind == "para"]
+    if len({b.group for b in paras}) < 3:
+        return False
+    inside = [a for a, b in pairwise(paras) if a.group == b.group]
+    broken = sum(1 for a in inside if not _ends_sentence(a.text))
+    return bool(inside) and broken * 2 > len(inside)
 
 
 _CJK = f"{HAN}，。、：；！？“”‘’《》（）【】"
@@ -287,9 +298,7 @@ def _remove_wrap_spaces(result: CleanResult) -> int:
         for index, block in enumerate(result.blocks)
         if block.kind == "para" and not block.markdown  # a .docx keeps its spaces
     ]
-    gaps = Counter(
-        round(b[1] - a[1]) for _, spaces in spaced for a, b in zip(spaces, spaces[1:], strict=False)
-    )
+    gaps = Counter(round(b[1] - a[1]) for _, spaces in spaced for a, b in pairwise(spaces))
     steady = [(gap, count) for gap, count in gaps.items() if 15 <= gap <= 80]
     if not steady:
         return 0

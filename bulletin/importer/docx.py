@@ -34,7 +34,7 @@ def read_docx(path: Path, data: bytes) -> Source:
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise Unreadable(
-            "not a .docx inside (perhaps a renamed .doc): open it in Word or WPS and save it as .docx"
+            "not a .docx inside (perhaps a renamed .doc): open it in Word or WPS, save it as .docx"
         )
     try:
         result = mammoth.convert_to_html(io.BytesIO(data), style_map=STYLE_MAP)

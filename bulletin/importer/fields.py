@@ -8,9 +8,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from bulletin.importer.cleaning import HAN, display_width
+from bulletin.importer.cleaning import display_width
 from bulletin.importer.places import Divisions, Place
-from bulletin.importer.structure import ZONE_WORDS, _ANONYMOUS_RE
+from bulletin.importer.structure import _ANONYMOUS_RE, ZONE_WORDS
 
 #: Theme -> words that show a report is about it. A report takes the theme whose words
 #: cover most of its text (a word in the title counts three times), when they cover at
@@ -115,7 +115,10 @@ def locate(
         elif places or written.endswith(ZONE_WORDS):
             return _in_context(written, places, context)
         else:
-            why = f"{written} is not in the divisions table; the file's other places are in {context.county}"
+            why = (
+                f"{written} is not in the divisions table; "
+                f"the file's other places are in {context.county}"
+            )
             return Located(
                 written, context.county, context.province, Guess("city", context.county, why)
             )

@@ -11,7 +11,7 @@ from bulletin.importer import fields
 from bulletin.importer.body import front_matter, markdown_body
 from bulletin.importer.cleaning import Removed, clean
 from bulletin.importer.fields import Guess, Located
-from bulletin.importer.places import Divisions, Place
+from bulletin.importer.places import Divisions
 from bulletin.importer.reading import Source, Unreadable, read_source
 from bulletin.importer.slugging import Existing, article_slug, issue_slug
 from bulletin.importer.structure import Layout, Masthead, Part, lay_out
@@ -189,10 +189,12 @@ class _Planner:
             self.undecided.append(located.undecided)
         level = self._section_level(part)
         body = markdown_body(part.blocks, self.footnotes, level)
+        named = part.county if part.county and not part.county.startswith("市") else county
         title = part.headline
-        if not title:
+        if title and part.county and named not in title:
+            title = f"{named}：{title}"  # a section's headline, as a list shows it
+        elif not title:
             first = next((b.text for b in part.blocks if b.kind == "para"), "")
-            named = part.county if part.county and not part.county.startswith("市") else county
             title = fields.lead_title(named, first)
             self.guesses.append((label, Guess("title", title, "from the section's lead")))
         date = self._article_date(label, part, masthead, issue_date)

@@ -16,9 +16,10 @@ from pathlib import Path
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 #: Formats editors receive that no pure-Python reader here can read well, and what to do.
 SAVE_AS = {
-    ".doc": "an old binary Word file: open it in Word or WPS and save it as .docx, then import that",
-    ".wps": "a WPS document: open it in WPS and save it as .docx (Word 2007 or later), then import that",
-    ".pdf": "a PDF: open it in Word or WPS and save it as .docx, or copy its text into a .txt file, then import that",
+    ".doc": "an old binary Word file: open it in Word or WPS, save it as .docx, import that",
+    ".wps": "a WPS document: open it in WPS, save it as .docx (Word 2007 or later), import that",
+    ".pdf": "a PDF: open it in Word or WPS and save it as .docx (or copy its text into a .txt "
+    "file), then import that",
     ".rtf": "a rich-text file: open it in Word or WPS and save it as .docx, then import that",
     ".odt": "an OpenDocument file: save it as .docx, then import that",
     ".wpt": "a WPS template: open it in WPS and save it as .docx, then import that",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,44 +18,46 @@ from bulletin.importer.structure import ZONE_WORDS
 from bulletin.slogans import looks_like_numbered_method
 
 MAX_KEY_PIECES = 3  # pinyin words (two syllables each) of a slug after the county's
-_TITLE_RE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.M)
 _RUN_RE = re.compile(f"[{HAN}]+|[A-Za-z0-9](?:[A-Za-z0-9+·.-]*[A-Za-z0-9])?")
 
 
 @dataclass
 class Existing:
-    """The content folder's article and issue slugs (slug -> (path, title)), and those
-    this run has planned."""
+    """The content folder's articles (slug -> (path, (county, date))) and issues (slug ->
+    (path, (title, date))), and the slugs this run has planned."""
 
     content: Path
-    articles: dict[str, tuple[Path, str]] = field(default_factory=dict)
-    issues: dict[str, tuple[Path, str]] = field(default_factory=dict)
+    articles: dict[str, tuple[Path, tuple[str, str]]] = field(default_factory=dict)
+    issues: dict[str, tuple[Path, tuple[str, str]]] = field(default_factory=dict)
     planned: set[str] = field(default_factory=set)
 
     @classmethod
     def scan(cls, content: Path) -> Existing:
         found = cls(content)
-        for kind, table in (("articles", found.articles), ("issues", found.issues)):
+        for kind, keys in (("articles", ("county", "date")), ("issues", ("title", "date"))):
+            table = found.articles if kind == "articles" else found.issues
             folder = content / kind
             if folder.is_dir():
                 for path in sorted(folder.rglob("*.md")):
-                    table.setdefault(path.stem, (path, _title_of(path)))
+                    table.setdefault(path.stem, (path, _front_values(path, keys)))
         return found
 
 
-def _title_of(path: Path) -> str:
+def _front_values(path: Path, keys: tuple[str, str]) -> tuple[str, str]:
+    """Two front-matter values as text, read leniently (the file may have errors)."""
     try:
         head = path.read_text(encoding="utf-8", errors="replace")[:4000]
     except OSError:
-        return ""
-    match = _TITLE_RE.search(head)
-    if not match:
-        return ""
-    try:
-        value = yaml.safe_load(match.group(1))
-    except yaml.YAMLError:
-        return match.group(1)
-    return str(value)
+        return ("", "")
+    values = []
+    for key in keys:
+        match = re.search(rf"^{key}:[ \t]*(.+?)[ \t]*$", head, re.M)
+        try:
+            value = yaml.safe_load(match.group(1)) if match else ""
+        except yaml.YAMLError:
+            value = match.group(1) if match else ""
+        values.append(str(value))
+    return values[0], values[1]
 
 
 def pinyin_words(text: str, limit: int = MAX_KEY_PIECES) -> list[str]:
@@ -103,12 +106,13 @@ def _key(county: str, title: str, slogans: list[str]) -> str:
 def article_slug(
     existing: Existing, county: str, title: str, slogans: list[str], date: dt.date
 ) -> tuple[str, Path, bool]:
-    """(slug, path, same file exists): a new slug unless an article of this title is
-    already at this path (then the import is the same report again)."""
+    """(slug, path, same file exists): a new slug unless an article of this county and
+    date is already at this path (then the import is the same report again)."""
     pieces = [county_slug(county), *pinyin_words(_key(county, title, slogans))]
     base = "-".join(p for p in pieces if p) or "article"
     folder = existing.content / "articles" / str(date.year)
-    return _claim(existing, existing.articles, base, title, lambda slug: folder / f"{slug}.md")
+    same = (county, date.isoformat())
+    return _claim(existing, existing.articles, base, same, lambda slug: folder / f"{slug}.md")
 
 
 def issue_slug(
@@ -116,17 +120,27 @@ def issue_slug(
 ) -> tuple[str, Path, bool]:
     base = f"{year}-{number:02d}" if number else date.isoformat()
     folder = existing.content / "issues"
-    return _claim(existing, existing.issues, base, title, lambda slug: folder / f"{slug}.md")
+    same = (title, date.isoformat())
+    return _claim(existing, existing.issues, base, same, lambda slug: folder / f"{slug}.md")
 
 
-def _claim(existing, table, base, title, where) -> tuple[str, Path, bool]:  # type: ignore[no-untyped-def]
+def _claim(
+    existing: Existing,
+    table: dict[str, tuple[Path, tuple[str, str]]],
+    base: str,
+    same: tuple[str, str],
+    where: Callable[[str], Path],
+) -> tuple[str, Path, bool]:
+    """The first free slug of ``base``, ``base-2``, …; or a taken one whose file is the
+    same report (``same``: its county and date, or an issue's title and date) at the
+    same place, which the caller then refuses to overwrite without --force."""
     slug, number = base, 1
     while True:
         if slug not in existing.planned:
             taken = table.get(slug)
             if taken is None:
                 break
-            if taken[1] == title and taken[0] == where(slug):
+            if taken[1] == same and taken[0] == where(slug):
                 existing.planned.add(slug)
                 return slug, where(slug), True
         number += 1

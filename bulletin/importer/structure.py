@@ -115,7 +115,7 @@ class Part:
     county: str  # as the heading writes it; '' for a report without county sections
     headline: str
     blocks: tuple[Block, ...]
-    byline: Byline = Byline()
+    byline: Byline = field(default_factory=Byline)
 
 
 @dataclass(frozen=True)

@@ -101,13 +101,12 @@ def write_all(files: list[PlannedFile]) -> list[Path]:
 
 def text_report(report: Report) -> str:
     lines: list[str] = []
-    verb = "would write" if report.dry_run else "wrote"
     for plan in report.plans:
         if plan.error:
             continue
         lines.append(f"{plan.source} ({plan.encoding}): {plan.layout}")
         for planned in plan.files:
-            lines.append(f"  {verb} {planned.path}  {_describe(planned)}")
+            lines.append(f"  {_verb(report, planned)} {planned.path}  {_describe(planned)}")
         for subject, guess in plan.guesses:
             lines.append(f"  guessed: {subject}: {guess.field} {guess.value} ({guess.why})")
         for removed in plan.removed:
@@ -124,6 +123,14 @@ def text_report(report: Report) -> str:
     return "\n".join(lines)
 
 
+def _verb(report: Report, planned: PlannedFile) -> str:
+    if planned.path in report.refused:
+        return "exists, not replaced:"
+    if report.written:
+        return "wrote"
+    return "would write" if report.dry_run or report.status == EXIT_OK else "not written:"
+
+
 def _describe(planned: PlannedFile) -> str:
     values = dict(planned.fields)
     if planned.kind == "issue":
@@ -132,7 +139,8 @@ def _describe(planned: PlannedFile) -> str:
     where = f"{values['county']} ({place})" if place else values["county"]
     slogans = "、".join(values["slogans"]) or "none"
     draft = "; draft" if values.get("draft") else ""
-    return f"{where}: {values['title']} [{values['theme']}; {values['date']}; slogans {slogans}{draft}]"
+    facts = f"{values['theme']}; {values['date']}; slogans {slogans}{draft}"
+    return f"{where}: {values['title']} [{facts}]"
 
 
 def _excerpt(text: str, length: int = 40) -> str:
