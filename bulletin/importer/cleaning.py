@@ -23,6 +23,9 @@ _GOES_ON_RE = re.compile(f"^[{HAN}“‘《（〈【]")
 TERMINAL = "。！？；…”」』）)!?.:："
 #: A line at least this long that ends mid-sentence was broken, not a heading.
 LONG_LINE = 50
+#: In a text whose paragraphs are apart by blank lines, a line this long that ends
+#: mid-sentence goes on in the next line of its paragraph (a county's name does not).
+GROUPED_LINE = 10
 
 #: Phrases of the notices document sites put around a copied text (下载文档前请自行甄别…,
 #: 《X.docx》由会员分享…请在…上搜索). Each is specific enough not to occur in a report.
@@ -241,7 +244,7 @@ def _broken(a: Block, b: Block, page_break: bool, wrap: int, grouped: bool) -> b
     return (
         width >= LONG_LINE
         or (wrap > 0 and width >= wrap - 2)
-        or (grouped and a.group == b.group and width >= 20)
+        or (grouped and a.group == b.group and width >= GROUPED_LINE)
     )
 
 
@@ -265,7 +268,7 @@ def _wrap_width(blocks: list[Block]) -> int:
     """The width a hard-wrapped text was wrapped at, or 0: most of its lines are about as
     long as the longest of them."""
     widths = [display_width(b.text) for b in blocks if b.kind == "para" and len(b.text) >= 10]
-    if len(widths) < 5:
+    if len(widths) < 3:
         return 0
     width, _ = Counter(widths).most_common(1)[0]
     near = sum(1 for w in widths if width - 2 <= w <= width)

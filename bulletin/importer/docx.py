@@ -72,7 +72,7 @@ class _HtmlBlocks(HTMLParser):
         self._heading = 0
         self._lists: list[list] = []  # [tag, next number]
         self._list_lines: list[tuple[str, str]] = []  # (Markdown, text) of each item
-        self._rows: list[list[str]] | None = None
+        self._rows: list[list[tuple[str, str]]] | None = None  # cells: (Markdown, text)
         self._footnote = ""  # the id of the footnote being read
         self._link: str | None = None
         self._skip = 0  # inside a footnote's back-link
@@ -145,7 +145,7 @@ class _HtmlBlocks(HTMLParser):
             if not self._lists and kind != "footnotes":
                 self._emit_list()
         elif tag in ("td", "th") and self._rows:
-            self._rows[-1].append(_inline(self._md).replace("|", "\\|"))
+            self._rows[-1].append((_inline(self._md), " ".join("".join(self._text).split())))
             self._text, self._md = [], []
         elif tag == "table":
             self._emit_table()
@@ -201,15 +201,15 @@ class _HtmlBlocks(HTMLParser):
         self._list_lines = []
 
     def _emit_table(self) -> None:
-        rows = [row for row in self._rows or [] if any(cell.strip() for cell in row)]
+        rows = [row for row in self._rows or [] if any(text for _, text in row)]
         self._rows = None
         if not rows:
             return
         width = max(len(row) for row in rows)
-        rows = [row + [""] * (width - len(row)) for row in rows]
-        lines = ["| " + " | ".join(rows[0]) + " |", "|" + " --- |" * width]
-        lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
-        text = "\n".join(" ".join(row) for row in rows)
+        rows = [row + [("", "")] * (width - len(row)) for row in rows]
+        lines = ["| " + " | ".join(md for md, _ in rows[0]) + " |", "|" + " --- |" * width]
+        lines += ["| " + " | ".join(md for md, _ in row) + " |" for row in rows[1:]]
+        text = "\n".join(" ".join(t for _, t in row) for row in rows)
         self.blocks.append(Block(text, len(self.blocks) + 1, "markdown", markdown="\n".join(lines)))
 
 

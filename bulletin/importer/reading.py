@@ -102,12 +102,13 @@ def decode_text(data: bytes) -> tuple[str, str]:
         raise Unreadable("not a text file (it has NUL bytes): save it as .docx or .txt")
     try:
         return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        utf8_error = exc.start
     try:
         return data.decode("gb18030"), "GB18030/GBK"
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        # the bad bytes are where the encoding that read further stopped
+        line = data[: max(exc.start, utf8_error)].count(b"\n") + 1
         raise Unreadable(
             "neither UTF-8 nor GB18030/GBK text: save it as UTF-8 text or .docx", line
         ) from None
@@ -142,10 +143,12 @@ def text_blocks(text: str, markdown_headings: bool) -> tuple[Block, ...]:
 
 _ESCAPE_RE = re.compile(r"([\\`*_\[\]|])")
 _TAG_START_RE = re.compile(r"<(?=[A-Za-z/!?])")
-_LINE_START_RE = re.compile(r"^(\s*)([#>+-]|=+$|\d+[.)](?=\s|$))")
+_LINE_START_RE = re.compile(r"^(\s*)([#>+-]|=+$)")
+_NUMBERED_START_RE = re.compile(r"^(\s*\d+)([.)])(?=\s|$)")
 
 
 def escape_markdown(text: str) -> str:
     """Plain text as Markdown that shows it as written (002's *市*区 is not emphasis)."""
     escaped = _TAG_START_RE.sub("&lt;", _ESCAPE_RE.sub(r"\\\1", text))
+    escaped = _NUMBERED_START_RE.sub(r"\1\\\2", escaped)
     return _LINE_START_RE.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)

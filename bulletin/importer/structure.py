@@ -226,7 +226,7 @@ def masthead_line(text: str) -> dict | None:
             return None
         if _NAME_RE.search(part) and "name" not in found:
             found["name"] = part
-        elif _PUBLISHER_RE.search(part) or is_unit_name(part):
+        elif _PUBLISHER_RE.search(part) or (is_unit_name(part) and part[-1] not in "县区市旗乡镇"):
             found["publisher"] = re.sub(r"(?:编印|编发|主办|印发|编)$", "", part)
         else:
             return None
