@@ -368,3 +368,13 @@ def test_source_003_has_its_date_source_and_reporter(imported_sources, tmp_path:
     assert "20.09.2018" not in body and "樊永涛" not in body
     assert "\n## 强化党的领导，凝聚党的建设向心力\n" in body
     _check_and_build(folder, tmp_path)
+
+
+def test_a_write_failure_exits_3_and_leaves_nothing_behind(content: Path) -> None:
+    (content / "articles" / "2019").write_text("a file where a folder should be", "utf-8")
+    before = _files(content)
+    code, _, err = run_cli("import", str(MINE[0]), "--content", str(content))
+    assert code == 3
+    assert f"{content / 'articles' / '2019'}:0: cannot write (" in err
+    assert "Traceback" not in err
+    assert _files(content) == before
