@@ -35,7 +35,7 @@ import opencc
 from bulletin.markup import KEEP_CLOSE, KEEP_OPEN, protect
 from bulletin.model import Article, Site
 from bulletin.problems import Problem
-from bulletin.slogans import looks_like_numbered_method, quoted
+from bulletin.slogans import is_slogan, quoted
 from bulletin.slogans import normalise as _norm
 from bulletin.variants import phrases_text
 from search.scripts import VARIANT_CONFIGS, Converter, custom_config, opencc_share_dir
@@ -61,7 +61,7 @@ def lint_slogans(articles: Iterable[Article], bodies: Mapping[str, str]) -> list
             others = [path for path in declared.get(text, ()) if path != article.path]
             if others:
                 reason = f"a slogan of {others[0]}"
-            elif single and looks_like_numbered_method(text):
+            elif is_slogan(text, single):
                 reason = "shaped like a numbered work method"
             else:
                 continue

@@ -1,7 +1,8 @@
 """What counts as a slogan (提法): one definition for ``check``'s lint and ``import``.
 
-A slogan is a short phrase quoted in a body (“…”) and shaped like a numbered work method:
-两个计数的组 (三会一课, 四议两公开), a formula with a number (1+5+6+N, 坐班+五办), or a
+A slogan is a phrase quoted in a body (“…”) that another article lists as a slogan, or a
+short one shaped like a numbered work method:
+two counted groups (三会一课, 四议两公开), a formula with a number (1+5+6+N, 坐班+五办), or a
 numbered method by name (三动工作法, 五大工程). A quoted list (“一乡一业、一村一品”) is
 read part by part.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 NUMERALS = "一二三四五六七八九十两双百千"
 _QUOTE_RE = re.compile(r"“([^“”\n]{1,60})”")
@@ -51,10 +52,15 @@ def quoted(body: str, first_line: int = 1) -> Iterator[tuple[int, str, bool]]:
                 yield first_line + offset, text, text != whole or len(parts) == 1
 
 
-def method_slogans(body: str) -> list[str]:
+def is_slogan(text: str, single: bool, known: Collection[str] = ()) -> bool:
+    """Whether a quoted text (normalised) is a slogan: another article's (``known``), or,
+    quoted on its own, shaped like a numbered work method."""
+    return text in known or (single and looks_like_numbered_method(text))
+
+
+def method_slogans(body: str, known: Collection[str] = ()) -> list[str]:
     """The slogans of a body, in order of first quotation: every quoted phrase that the
-    lint would flag if front matter left it out."""
-    found = [
-        text for _, text, single in quoted(body) if single and looks_like_numbered_method(text)
-    ]
+    lint would flag if front matter left it out (``known``: the slogans other articles
+    declare, normalised)."""
+    found = [text for _, text, single in quoted(body) if is_slogan(text, single, known)]
     return list(dict.fromkeys(found))

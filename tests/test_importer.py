@@ -272,14 +272,14 @@ def test_word_issue_keeps_headings_bold_table_list_and_footnote(
 
 @pytest.fixture(scope="module")
 def imported_sources(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict]]:
-    """The four source texts imported into one copy of the minimal site (one check and
-    one build for all four)."""
+    """The four source texts imported into one copy of the sample bulletin, whose
+    articles already list slogans the sources quote (one check and one build for all)."""
     if SOURCES is None:
         pytest.fail("../shared/sources is missing")
     folder = tmp_path_factory.mktemp("sources") / "content"
-    shutil.copytree(FIXTURES / "minimal", folder)
+    shutil.copytree(ROOT / "content", folder)
     reports = {}
-    for name, date in (("000", "2016-08-20"), ("001", "2018-09-05"), ("002", "2018-09-12")):
+    for name, date in (("000", "2016-08-20"), ("001", "2018-10-08"), ("002", "2018-10-08")):
         path = next(SOURCES.glob(f"{name}_*.txt"))
         code, out, err = run_cli(
             "import", str(path), "--content", str(folder), "--date", date, "--format", "json"
@@ -315,7 +315,8 @@ def test_source_000_is_an_issue_of_eight_counties_in_order(imported_sources) -> 
     assert note.startswith("为落实中央和省委关于全面从严治党要求，推动基层党建")
     assert note.count("\n") == 1  # the note only: no county section in it
     assert fronts[1]["theme"] == "脱贫攻坚"
-    assert fronts[0]["slogans"] == ["坐班+五办", "五抓五促", "两个一线", "四议两公开一监督"]
+    assert fronts[0]["slogans"][:4] == ["坐班+五办", "红色联盟", "五抓五促", "两个一线"]
+    assert "村官直审" in fronts[0]["slogans"]  # another article's slogan, as check reads it
     assert any("西城区" in g["why"] and "北京市" in g["why"] for g in reports["000"]["guesses"])
     linying = folder / "articles" / "2016" / f"{files[1]['slug']}.md"
     assert "\n\n临颍县\n" not in linying.read_text("utf-8")
@@ -378,3 +379,22 @@ def test_a_write_failure_exits_3_and_leaves_nothing_behind(content: Path) -> Non
     assert f"{content / 'articles' / '2019'}:0: cannot write (" in err
     assert "Traceback" not in err
     assert _files(content) == before
+
+
+@needs_sources
+def test_a_report_already_in_the_sample_is_refused(tmp_path: Path) -> None:
+    """The sample has 扎兰屯市's report of 2018-09-05 as zhalantun-sandong: importing the
+    same report for that date aims at that file, and is refused without --force."""
+    folder = tmp_path / "content"
+    shutil.copytree(ROOT / "content", folder)
+    path = next(SOURCES.glob("001_*.txt"))  # type: ignore[union-attr]
+    code, out, err = run_cli("import", str(path), "--content", str(folder), "--date", "2018-09-05")
+    assert "exists, not replaced:" in out
+    assert code == 1
+    assert err == (
+        f"{folder}/articles/2018/zhalantun-sandong.md:0: exists (imported before?): nothing was "
+        "written; --force replaces it\n"
+    )
+    assert (folder / "articles" / "2018" / "zhalantun-sandong.md").read_bytes() == (
+        ROOT / "content" / "articles" / "2018" / "zhalantun-sandong.md"
+    ).read_bytes()

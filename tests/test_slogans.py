@@ -49,3 +49,9 @@ def test_method_slogans_in_order_once_and_by_part() -> None:
 
 def test_full_width_forms_are_read_as_half_width() -> None:
     assert slogans.method_slogans("实行“１＋Ｎ”模式") == ["1+N"]
+
+
+def test_another_articles_slogan_counts_even_when_not_shaped_like_a_method() -> None:
+    body = "开展“双覆盖”活动，推行“民情夜市”和“有钱办事”。"
+    assert slogans.method_slogans(body) == []
+    assert slogans.method_slogans(body, known={"民情夜市", "双覆盖"}) == ["双覆盖", "民情夜市"]

@@ -204,7 +204,8 @@ class _Planner:
             front["city"] = located.city
         if located.province:
             front["province"] = located.province
-        front.update(theme=theme, slogans=method_slogans(body), date=date)
+        slogans = method_slogans(body, self.existing.slogans)
+        front.update(theme=theme, slogans=slogans, date=date)
         source = part.byline.source or masthead.name or masthead.publisher
         if source:
             front["source"] = source

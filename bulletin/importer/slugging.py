@@ -9,26 +9,30 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from bulletin.importer.cleaning import HAN
 from bulletin.importer.places import short_name
 from bulletin.importer.structure import ZONE_WORDS
-from bulletin.slogans import looks_like_numbered_method
+from bulletin.slogans import looks_like_numbered_method, normalise
 
 MAX_KEY_PIECES = 3  # pinyin words (two syllables each) of a slug after the county's
+_FRONT_RE = re.compile(r"^---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|$)", re.S)
 _RUN_RE = re.compile(f"[{HAN}]+|[A-Za-z0-9](?:[A-Za-z0-9+·.-]*[A-Za-z0-9])?")
 
 
 @dataclass
 class Existing:
     """The content folder's articles (slug -> (path, (county, date))) and issues (slug ->
-    (path, (title, date))), and the slugs this run has planned."""
+    (path, (title, date))), the slogans its articles list, and the slugs this run has
+    planned."""
 
     content: Path
     articles: dict[str, tuple[Path, tuple[str, str]]] = field(default_factory=dict)
     issues: dict[str, tuple[Path, tuple[str, str]]] = field(default_factory=dict)
+    slogans: set[str] = field(default_factory=set)
     planned: set[str] = field(default_factory=set)
 
     @classmethod
@@ -37,27 +41,30 @@ class Existing:
         for kind, keys in (("articles", ("county", "date")), ("issues", ("title", "date"))):
             table = found.articles if kind == "articles" else found.issues
             folder = content / kind
-            if folder.is_dir():
-                for path in sorted(folder.rglob("*.md")):
-                    table.setdefault(path.stem, (path, _front_values(path, keys)))
+            for path in sorted(folder.rglob("*.md")) if folder.is_dir() else []:
+                front = _front_matter(path)
+                table.setdefault(
+                    path.stem, (path, (str(front.get(keys[0], "")), str(front.get(keys[1], ""))))
+                )
+                published = kind == "articles" and front.get("draft") is not True
+                slogans = front.get("slogans") if published else None  # as check reads them
+                if isinstance(slogans, list):
+                    found.slogans.update(normalise(str(s)) for s in slogans)
         return found
 
 
-def _front_values(path: Path, keys: tuple[str, str]) -> tuple[str, str]:
-    """Two front-matter values as text, read leniently (the file may have errors)."""
+def _front_matter(path: Path) -> dict[str, Any]:
+    """An existing file's front matter, read leniently (the file may have errors)."""
     try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
     except OSError:
-        return ("", "")
-    values = []
-    for key in keys:
-        match = re.search(rf"^{key}:[ \t]*(.+?)[ \t]*$", head, re.M)
-        try:
-            value = yaml.safe_load(match.group(1)) if match else ""
-        except yaml.YAMLError:
-            value = match.group(1) if match else ""
-        values.append(str(value))
-    return values[0], values[1]
+        return {}
+    match = _FRONT_RE.match(text)
+    try:
+        front = yaml.safe_load(match.group(1)) if match else None
+    except yaml.YAMLError:
+        return {}
+    return front if isinstance(front, dict) else {}
 
 
 def pinyin_words(text: str, limit: int = MAX_KEY_PIECES) -> list[str]:
