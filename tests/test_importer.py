@@ -147,6 +147,7 @@ def test_dry_run_writes_nothing_and_prints_the_plan(content: Path) -> None:
         ("broken.docx", b"PK\x03\x04 not really", "not a .docx inside"),
         ("notes.odt", b"PK", "an OpenDocument file"),
         ("page.html", b"<p>x</p>", "cannot import '.html' files"),
+        ("empty.txt", b"\n\n", "no text to import was found in it"),
         ("latin1.txt", "caf\u00e9 \u00ff\u00fe".encode("latin-1") + b"\x80\x80", "neither UTF-8"),
     ],
 )

@@ -10,6 +10,7 @@ import pytest
 from bulletin.importer.places import Divisions
 from bulletin.importer.reading import Block
 from bulletin.importer.structure import (
+    Masthead,
     Start,
     choose_sections,
     is_county_name,
@@ -177,3 +178,19 @@ def test_two_headlines_alike_keep_the_longer_and_a_signature_gives_source_and_da
     assert part.headline == "扎兰屯市坚持“三动”工作法"
     assert (part.byline.source, part.byline.date) == ("中共扎兰屯市委组织部", dt.date(2018, 9, 5))
     assert [b.text for b in part.blocks] == [BODY]
+
+
+def test_an_issue_masthead_set_in_a_table() -> None:
+    table = Block(
+        "党建工作简报\n第5期 中共某某县委组织部 2021年4月2日",
+        1,
+        "markdown",
+        markdown="| 党建工作简报 | |\n| --- | --- |\n| 第5期 | 中共某某县委组织部 2021年4月2日 |",
+    )
+    layout = lay_out(
+        [table, *blocks("编者按：两地做法。", "临颍县", BODY, "舞阳县", BODY)], DIVISIONS, []
+    )
+    assert layout.kind == "issue"
+    assert layout.masthead == Masthead(
+        "党建工作简报", 5, None, dt.date(2021, 4, 2), "中共某某县委组织部"
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from bulletin.importer.structure import Layout, Masthead, Part, lay_out
 from bulletin.slogans import method_slogans
 
 UNDECIDED_COUNTY = "待定"
+DOCX = "Word (.docx)"  # what the report names in place of a text file's encoding
 
 
 @dataclass(frozen=True)
@@ -65,31 +66,25 @@ def plan_file(path: Path, options: Options, divisions: Divisions, existing: Exis
     removed = tuple(cleaned.removed) + layout.removed
     base = FilePlan(
         str(path),
-        source.encoding or "Word (.docx)",
+        source.encoding or DOCX,
         "; ".join(layout.remarks) or "one article",
         removed=tuple(sorted(removed, key=lambda r: r.line)),
         cleaned=tuple(cleaned.cleaned.lines()),
         notes=source.notes,
     )
     if not any(part.blocks for part in layout.parts):
-        return _replace(base, error="no text to import was found in it")
+        return replace(base, error="no text to import was found in it")
     planner = _Planner(source, layout, options, divisions, existing)
     try:
         files = planner.files()
     except _NoDate as exc:
-        return _replace(base, error=str(exc), undecided=tuple(planner.undecided))
-    return _replace(
+        return replace(base, error=str(exc), undecided=tuple(planner.undecided))
+    return replace(
         base,
         files=tuple(files),
         guesses=tuple(planner.guesses),
         undecided=tuple([*layout.undecided, *planner.undecided]),
     )
-
-
-def _replace(plan: FilePlan, **changes: Any) -> FilePlan:
-    from dataclasses import replace
-
-    return replace(plan, **changes)
 
 
 class _NoDate(Exception):

@@ -248,6 +248,19 @@ def read_masthead(blocks: list[Block]) -> tuple[Masthead, list[Block], list[Bloc
     return Masthead(**values), used, blocks[len(used) :]
 
 
+def issue_masthead(blocks: list[Block]) -> Masthead:
+    """The masthead of everything above an issue's 编者按: each line, and each cell of a
+    table (Word bulletins often set the masthead in one), read for what it says."""
+    values: dict = {}
+    for block in blocks:
+        for line in block.text.split("\n"):
+            parts = [line] if masthead_line(line) is not None else line.split()
+            for part in parts:
+                for key, value in (masthead_line(part) or {}).items():
+                    values.setdefault(key, value)
+    return Masthead(**values)
+
+
 # --- layout -----------------------------------------------------------------------
 
 
@@ -260,7 +273,7 @@ def lay_out(blocks: list[Block], divisions: Divisions, notices: list[Removed]) -
     removed: list[Removed] = []
     remarks: list[str] = []
     if note_at is not None and len(starts) >= 2:
-        masthead, lines, _ = read_masthead(blocks[:note_at])
+        masthead = issue_masthead(blocks[:note_at])
         removed += [Removed(b.line, "masthead", b.text) for b in blocks[:note_at]]
         first = starts[0][0]
         note = _note_blocks(blocks[note_at], blocks[note_at + 1 : first])

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bulletin.importer.places import Divisions
-from bulletin.importer.plan import FilePlan, Options, PlannedFile, plan_file
+from bulletin.importer.plan import DOCX, FilePlan, Options, PlannedFile, plan_file
 from bulletin.importer.slugging import Existing
 from bulletin.problems import Problem
 
@@ -109,9 +109,10 @@ def text_report(report: Report) -> str:
             lines.append(f"  {_verb(report, planned)} {planned.path}  {_describe(planned)}")
         for subject, guess in plan.guesses:
             lines.append(f"  guessed: {subject}: {guess.field} {guess.value} ({guess.why})")
+        where = "paragraph" if plan.encoding == DOCX else "line"
         for removed in plan.removed:
             lines.append(
-                f"  removed: line {removed.line}: {removed.what}: {_excerpt(removed.text)}"
+                f"  removed: {where} {removed.line}: {removed.what}: {_excerpt(removed.text)}"
             )
         for cleaned in plan.cleaned:
             lines.append(f"  cleaned: {cleaned}")
