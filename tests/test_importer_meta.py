@@ -56,6 +56,9 @@ def test_find_date_skips_impossible_dates() -> None:
         ("本报讯（记者 张三）近日，", Byline("", "记者 张三", None, "近日，")),
         ("新华社北京9月20日电（记者 王五）近日", Byline("新华社", "记者 王五", None, "近日")),
         ("近日，本报讯称", None),
+        ("本报记者 王明 通讯员 李华", Byline("", "本报记者 王明 通讯员 李华")),
+        ("（记者 张三 摄）", Byline("", "记者 张三")),
+        ("记者会上，他作了说明。", None),
     ],
 )
 def test_reporter_lines(text: str, found: Byline | None) -> None:

@@ -61,9 +61,34 @@ def test_lines_that_do_not_start_a_section(line: str) -> None:
     assert section_start(Block(line, 1), DIVISIONS) is None
 
 
-def test_a_heading_leading_with_a_name_starts_a_section() -> None:
-    heading = Block("临颍县组建“红色联盟”", 1, "heading", 2)
-    assert section_start(heading, DIVISIONS) == Start("heading", "临颍县", "组建“红色联盟”", 2)
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("临颍县组建“红色联盟”", Start("heading", "临颍县", "组建“红色联盟”", 2)),
+        ("一、舞阳县：抓党建促脱贫", Start("heading", "舞阳县", "抓党建促脱贫", 2)),
+        ("【郾城区】", Start("heading", "郾城区", "", 2)),
+        ("主要做法", None),
+    ],
+)
+def test_a_heading_leading_with_a_name_starts_a_section(text: str, start: Start | None) -> None:
+    assert section_start(Block(text, 1, "heading", 2), DIVISIONS) == start
+
+
+def test_a_subheading_under_a_county_is_not_its_headline() -> None:
+    lines = [
+        Block("编者按：两地做法。", 1),
+        Block("临颍县", 2, "heading", 1),
+        Block("主要做法", 3, "heading", 2),
+        Block(BODY, 4),
+        Block("舞阳县", 5, "heading", 1),
+        Block("抓党建促脱贫见实效", 6, "heading", 2),
+        Block(BODY, 7),
+    ]
+    layout = lay_out(lines, DIVISIONS, [])
+    assert [(p.county, p.headline) for p in layout.parts] == [
+        ("临颍县", ""),
+        ("舞阳县", "抓党建促脱贫见实效"),
+    ]
 
 
 def test_county_names() -> None:

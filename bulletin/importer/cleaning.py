@@ -28,7 +28,8 @@ LONG_LINE = 50
 GROUPED_LINE = 10
 
 #: Phrases of the notices document sites put around a copied text (下载文档前请自行甄别…,
-#: 《X.docx》由会员分享…请在…上搜索). Each is specific enough not to occur in a report.
+#: 《X.docx》由会员分享…请在…上搜索), and of a news page's furniture (打印本页, 字号：大
+#: 中 小, 首页 > 工作动态). Each is specific enough not to occur in a report.
 SITE_NOTICE_RE = re.compile(
     "|".join(
         [
@@ -63,6 +64,15 @@ SITE_NOTICE_RE = re.compile(
             r"本文(?:档)?由.{0,12}(?:整理|发布|提供)",
             r"(?:版权|著作权)(?:所有|声明|归原作者)",
             r"转载请注明",
+            # a web page's furniture around a copied news report
+            r"打印本页",
+            r"关闭窗口",
+            r"【(?:打印|关闭|收藏)】",
+            r"(?:字号|字体)\s*[：:]\s*【?大",
+            r"分享到\s*[：:]",
+            r"(?:浏览|阅读|点击)(?:次数|量)\s*[：:]",
+            r"^(?:上一篇|下一篇)\s*[：:]",
+            r"^(?:首页|网站首页|当前位置\s*[：:])\s*[>＞›»]",
         ]
     )
 )

@@ -102,8 +102,19 @@ _SUPPLIED_RE = re.compile(
 _AUTHOR_UNIT_RE = re.compile(r"^[（(]\s*作者单位\s*[：:]\s*(?P<source>[^（()）]{2,30})\s*[）)]$")
 
 
+#: A line that only names reporters: 本报记者 王明 通讯员 李华, （记者 张三 摄）
+_REPORTERS_RE = re.compile(
+    r"^[（(]?\s*(?P<who>(?:(?:本报|本网|本刊|本台)?(?:特约)?(?:记者|通讯员)\s*[^\s（()）：:，。]{2,4}\s*)+)"
+    r"(?:报道|摄|采写)?\s*[）)]?$"
+)
+
+
 def byline(text: str) -> Byline | None:
-    """A reporter line at the start of a paragraph (青海新闻网讯（本网记者 …）…)."""
+    """A reporter line at the start of a paragraph (青海新闻网讯（本网记者 …）…), or a line
+    naming only reporters."""
+    alone = _REPORTERS_RE.match(text) if len(text) <= 40 else None
+    if alone:
+        return Byline(author=re.sub(r"\s+", " ", alone.group("who")).strip())
     for pattern in (_NEWS_RE, _WIRE_RE):
         match = pattern.match(text)
         if match:

@@ -57,6 +57,10 @@ _NUMBERED_RE = re.compile(
 )
 _BULLET_RE = re.compile(r"^[◆◇■□●○★☆▲△▶►•※❖◎]\s*(.+)$")
 _BRACKET_RE = re.compile(r"^[【\[〖]\s*(.+?)\s*[】\]〗]\s*(.*)$")
+_HEADING_MARK_RE = re.compile(
+    r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,2}[、.．]"
+    r"|[◆◇■□●○★☆▲△▶►•※❖◎])\s*|[【\[〖]|[】\]〗]"
+)
 _COLON_RE = re.compile(r"^(.{2,16}?)\s*[：:]\s*(.+)$")
 #: Shapes in order of preference when two are equally common.
 SHAPES = ("heading", "bracket", "numbered", "bullet", "colon", "alone")
@@ -162,6 +166,7 @@ def section_start(block: Block, divisions: Divisions) -> Start | None:
     """The section a block starts, if it is a county heading in one of the shapes."""
     text = block.text.strip()
     if block.kind == "heading":
+        text = _HEADING_MARK_RE.sub("", text)  # 一、临颍县, 【临颍县】组建…, ◆临颍县
         found = leading_county(text, divisions)
         return Start("heading", found[0], found[1], block.level) if found else None
     if block.kind != "para" or display_width(text) > 60:
@@ -341,10 +346,15 @@ def _parts(
 
 
 def _is_headline_block(block: Block) -> bool:
+    """The line under a county's name that is its headline; a subheading such as
+    主要做法 or 一、基本情况 is not."""
     return (
         block.kind in ("para", "heading")
         and title_shaped(block.text)
         and display_width(block.text) <= 40
+        and not (
+            block.kind == "heading" and (len(block.text) <= 6 or _NUMBERED_RE.match(block.text))
+        )
     )
 
 
