@@ -1,6 +1,7 @@
 """Editor-facing lint for ``build.py check``: warnings, never errors.
 
-- slogans quoted in a body (“…”) that look like slogans but are not in front matter;
+- slogans quoted in a body (“…”) that look like slogans but are not in front matter (the
+  shape is defined once, in bulletin/slogans.py, which ``import`` uses too);
 - front-matter slogans that the body never mentions;
 - duplicate titles;
 - characters that OpenCC converts to Traditional by its character table alone (no phrase
@@ -22,7 +23,6 @@ import os
 import re
 import subprocess
 import tempfile
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -35,48 +35,12 @@ import opencc
 from bulletin.markup import KEEP_CLOSE, KEEP_OPEN, protect
 from bulletin.model import Article, Site
 from bulletin.problems import Problem
+from bulletin.slogans import is_slogan, quoted
+from bulletin.slogans import normalise as _norm
 from bulletin.variants import phrases_text
 from search.scripts import VARIANT_CONFIGS, Converter, custom_config, opencc_share_dir
 
 # --- slogans ----------------------------------------------------------------------------
-
-NUMERALS = "一二三四五六七八九十两双百千"
-_QUOTE_RE = re.compile(r"“([^“”\n]{1,60})”")
-_PART_SEPARATORS_RE = re.compile(r"[、，,；;：:。！!？?\s]+")
-#: Two counted groups, as in 三会一课, 四议两公开, 六化一提升, 五抓五促, 一转三抓三提升.
-_COUNTED_RE = re.compile(rf"[{NUMERALS}][^{NUMERALS}0-9]{{1,3}}[{NUMERALS}][^{NUMERALS}0-9]")
-#: A formula with a number, as in 1+5+6+N, 4+4+2, 坐班+五办.
-_FORMULA_RE = re.compile(rf"[0-9][+]|[+][0-9{NUMERALS}]")
-#: A numbered method by name, as in 三动工作法, 五大工程.
-_NAMED_METHOD_RE = re.compile(rf"[{NUMERALS}0-9].*(?:工作法|工程)$")
-MAX_SLOGAN_LENGTH = 12
-
-
-def _norm(text: str) -> str:
-    """Compare slogans as readers see them: full-width digits and ＋ are the same."""
-    return unicodedata.normalize("NFKC", text).strip()
-
-
-def looks_like_numbered_method(text: str) -> bool:
-    """True for short quoted text shaped like a numbered work method (三会一课, 1+5+6+N);
-    false for ordinary quotations (有钱办事), terms (两委) and bare numbers (5·10)."""
-    text = _norm(text)
-    if not 2 < len(text) <= MAX_SLOGAN_LENGTH:
-        return False
-    return bool(
-        _COUNTED_RE.search(text) or _FORMULA_RE.search(text) or _NAMED_METHOD_RE.search(text)
-    )
-
-
-def _quoted(body: str, first_line: int) -> Iterator[tuple[int, str, bool]]:
-    """(line, text, single) of each “…” in the body and of each part of a list quoted as
-    one (“一乡一业、一村一品”); ``single`` is false for such a list as a whole."""
-    for offset, line in enumerate(body.split("\n")):
-        for match in _QUOTE_RE.finditer(line):
-            whole = _norm(match.group(1))
-            parts = [p for p in _PART_SEPARATORS_RE.split(whole) if p]
-            for text in dict.fromkeys([whole, *parts]):
-                yield first_line + offset, text, text != whole or len(parts) == 1
 
 
 def lint_slogans(articles: Iterable[Article], bodies: Mapping[str, str]) -> list[Problem]:
@@ -91,13 +55,13 @@ def lint_slogans(articles: Iterable[Article], bodies: Mapping[str, str]) -> list
         own = {_norm(s) for s in article.slogans}
         reported: set[str] = set()
         body = bodies[article.slug]
-        for line, text, single in _quoted(body, article.body_line):
+        for line, text, single in quoted(body, article.body_line):
             if text in reported or text in own or any(text in slogan for slogan in own):
                 continue
             others = [path for path in declared.get(text, ()) if path != article.path]
             if others:
                 reason = f"a slogan of {others[0]}"
-            elif single and looks_like_numbered_method(text):
+            elif is_slogan(text, single):
                 reason = "shaped like a numbered work method"
             else:
                 continue

@@ -65,30 +65,6 @@ def test_each_kind_of_warning(line: str) -> None:
     assert line in warnings(Path("tests/fixtures/lint/bad"))
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("三会一课", True),
-        ("1+5+6+N", True),
-        ("六化一提升", True),
-        ("五抓五促", True),
-        ("四议两公开", True),
-        ("坐班+五办", True),
-        ("三动工作法", True),
-        ("１＋Ｎ", True),  # full-width, read as 1+N
-        ("有钱办事", False),
-        ("两委", False),
-        ("三资管理", False),
-        ("5·10", False),
-        ("11710", False),
-        ("最后一公里", False),
-        ("党旗似火百舸争流齐奋楫美景如画", False),
-    ],
-)
-def test_numbered_work_method_shape(text: str, expected: bool) -> None:
-    assert lint.looks_like_numbered_method(text) is expected
-
-
 def test_site_phrase_settles_an_ambiguous_character(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(BAD, content)
