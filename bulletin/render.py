@@ -359,9 +359,11 @@ class SiteRenderer:
                 )
 
     def _pair_data(self, pair: Pair, pagination: Pagination) -> dict[str, Any]:
+        # names and paths, not the terms' summaries: their counts would make an edit
+        # elsewhere in the county or theme render this page again
         return {
-            "county": pair.county.summary,
-            "theme": pair.theme.summary,
+            "county": (pair.county.name, pair.county.path),
+            "theme": (pair.theme.name, pair.theme.path),
             "count": len(pair.articles),
             "pagination": pagination,
         }

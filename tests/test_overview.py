@@ -369,3 +369,23 @@ def test_a_body_edit_leaves_the_overview_and_timelines_alone(content: Path, tmp_
         assert rel not in changed and (site / rel).stat().st_ino == inodes[rel]
     _clean_build_equals(content, site, tmp_path)
     assert cache_path(site).is_dir()
+
+
+def test_a_theme_edit_renders_only_the_pairs_it_moves_between(
+    content: Path, tmp_path: Path
+) -> None:
+    """A county × theme page shows names and its own articles, not the terms' totals: an
+    article moving into a theme leaves another county's page of that theme alone."""
+    site = tmp_path / "site"
+    pipeline.build(content, site)
+    (other,) = site.glob("zh-hans/counties/hai-xi-*/themes/ji-ceng-dang-jian/index.html")
+    rel = other.relative_to(site).as_posix()
+    before = _state(site)["files"]
+    _edit(content / "articles" / "shequ-3.md", "theme: 社区治理", "theme: 基层党建")
+    pipeline.build(content, site)
+    after = _state(site)["files"]
+    assert after[rel][0] == before[rel][0]
+    moved_to = "zh-hans/counties/mou-qu/themes/ji-ceng-dang-jian/index.html"
+    assert moved_to in after and moved_to not in before
+    assert after["zh-hans/overview/index.html"][0] != before["zh-hans/overview/index.html"][0]
+    _clean_build_equals(content, site, tmp_path)
