@@ -165,7 +165,7 @@ def test_overview_prints_on_a4_with_its_data(page: Any, site_url: str, artifacts
             assert data.bounding_box()["width"] > 50 and data.locator("tbody tr").count() >= 2
             page.screenshot(path=str(artifacts / f"print-county-{variant}.png"), full_page=True)
         finally:
-            page.emulate_media(media="screen")
+            page.emulate_media(media="null")  # no emulation: the next page.pdf() prints
             page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(f"{site_url}{variant}/counties/lin-ying-xian/")
         assert page.locator(".chart-data").bounding_box()["width"] <= 1
