@@ -306,6 +306,15 @@ def test_zh_hant_overview_has_no_simplified_text(sample_site: Path, recheck) -> 
         assert 'fill="#a4161a"' in html
 
 
+def test_a_site_without_articles_has_an_empty_overview(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(FIXTURES / "minimal" / "site.yaml", content / "site.yaml")
+    pipeline.build(content, tmp_path / "site")
+    html = (tmp_path / "site" / "zh-hans" / "overview" / "index.html").read_text("utf-8")
+    assert "还没有已发布的文章" in html and "<svg" not in html and "<table" not in html
+
+
 def test_shades_grow_with_the_count() -> None:
     assert [shade(n, 8) for n in range(0, 9)] == [0, 1, 1, 2, 2, 3, 3, 4, 4]
     assert shade(0, 0) == 0 and shade(3, 3) == 4
