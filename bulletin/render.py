@@ -24,8 +24,17 @@ import jinja2
 from markupsafe import Markup, escape
 
 from bulletin.bodies import BODY_SLOT, Bodies
+from bulletin.charts import bar_layout
 from bulletin.markup import KEEP_CLOSE, KEEP_OPEN, html_to_text
 from bulletin.model import Article, Issue, Site
+from bulletin.overview import (
+    Pair,
+    build_overview,
+    county_theme_pairs,
+    pair_counts,
+    year_counts,
+    year_span,
+)
 from bulletin.taxonomy import (
     Taxonomies,
     Term,
@@ -56,6 +65,7 @@ def make_environment(
     )
     env.filters["cdate"] = chinese_date
     env.globals["keep"] = keep
+    env.globals["bar_layout"] = bar_layout
     # interface strings inside JSON must stay readable so the variant converter sees them
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     return env
@@ -208,6 +218,7 @@ class SiteRenderer:
         }
         self.base_url = site.config.base_url
         self.base_path = urlsplit(self.base_url).path or "/"
+        self.years = year_span(site.articles)  # the span of every timeline
 
     # --- which pages ------------------------------------------------------------------
 
@@ -292,6 +303,7 @@ class SiteRenderer:
         )
         for year in self.archive:
             yield from self._archive_specs(year, per_page)
+        yield from self._overview_specs(per_page)
         for page in site.pages:
             body = self.markdown(page.body, f"pages/{page.slug}.md", "../")
             yield PageSpec(f"{page.slug}/", "page.html", {"page": page, "body": body}, page.title)
@@ -317,10 +329,43 @@ class SiteRenderer:
         }
 
     def _term_data(self, term: Term, pagination: Pagination) -> dict[str, Any]:
+        first = pagination.number == 1
         return {
             "term": term.summary,
             "pagination": pagination,
             "counties": self._slogan_counties(term) if term.kind == "slogans" else (),
+            # on the term's first page, plain counts (see bulletin.overview): by year, and
+            # a county's by theme or a theme's by county
+            "timeline": year_counts(term.articles, self.years) if first else (),
+            "pairs": pair_counts(term, self.taxonomies) if first else (),
+        }
+
+    def _overview_specs(self, per_page: int) -> Iterator[PageSpec]:
+        """The overview, and a page of each county's articles under each theme (what
+        the overview's table links to)."""
+        yield PageSpec(
+            "overview/",
+            "overview.html",
+            lambda: {"overview": build_overview(self.site, self.taxonomies)},
+            "overview",
+        )
+        for pair in county_theme_pairs(self.taxonomies):
+            for pagination in paginate(pair.articles, per_page, pair.path):
+                yield PageSpec(
+                    pagination.path_of(pagination.number),
+                    "county_theme.html",
+                    partial(self._pair_data, pair, pagination),
+                    f"{pair.county.name} {pair.theme.name}",
+                )
+
+    def _pair_data(self, pair: Pair, pagination: Pagination) -> dict[str, Any]:
+        # names and paths, not the terms' summaries: their counts would make an edit
+        # elsewhere in the county or theme render this page again
+        return {
+            "county": (pair.county.name, pair.county.path),
+            "theme": (pair.theme.name, pair.theme.path),
+            "count": len(pair.articles),
+            "pagination": pagination,
         }
 
     def _archive_specs(self, year: Year, per_page: int) -> Iterator[PageSpec]:
