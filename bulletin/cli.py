@@ -37,7 +37,12 @@ def make_parser() -> argparse.ArgumentParser:
         "to stderr as path:line: message.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_build_parser, _check_parser, _new_parser, _import_parser, _serve_parser):
+        add(commands)
+    return parser
 
+
+def _build_parser(commands: Any) -> None:
     build = commands.add_parser("build", help="build the site (the default command)")
     _content_option(build)
     build.add_argument(
@@ -69,6 +74,8 @@ def make_parser() -> argparse.ArgumentParser:
         help="the Jinja2 templates and assets/ (default: the project's templates/)",
     )
 
+
+def _check_parser(commands: Any) -> None:
     check = commands.add_parser("check", help="validate and lint the content; write nothing")
     _content_option(check)
     check.add_argument(
@@ -79,6 +86,8 @@ def make_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
+
+def _new_parser(commands: Any) -> None:
     new = commands.add_parser("new", help="write a new article skeleton and print its path")
     new.add_argument(
         "slug", metavar="SLUG", help="file name: a-z, 0-9 and -, e.g. linying-dangjian"
@@ -92,11 +101,13 @@ def make_parser() -> argparse.ArgumentParser:
         dest="slogans",
         help="a slogan (提法) quoted in the article; repeat for several",
     )
-    new.add_argument("--title", help="the title (default: a placeholder to edit)")
+    new.add_argument(
+        "--title", help="the title (default: a placeholder; the article is a draft until edited)"
+    )
     _content_option(new)
 
-    _import_parser(commands)
 
+def _serve_parser(commands: Any) -> None:
     serve = commands.add_parser(
         "serve",
         help="build, serve the site and search on 127.0.0.1, rebuild and reload on change",
@@ -116,7 +127,6 @@ def make_parser() -> argparse.ArgumentParser:
         help="where the preview is built (default: a temporary folder, removed on exit; "
         "never output/, so previewing never replaces what you deploy)",
     )
-    return parser
 
 
 def _import_parser(commands: Any) -> None:

@@ -110,3 +110,16 @@ def test_check_strict_makes_lint_warnings_fail() -> None:
     report = json.loads(out)
     assert code == 0 and report["ok"] is True and report["errors"] == []
     assert len(report["warnings"]) == 13
+
+
+def test_settled_words_are_not_flagged_and_convert_as_listed() -> None:
+    from search.scripts import make_converter
+
+    s2tw = make_converter("zh-hant")
+    for word, char in lint.SETTLED.items():
+        assert char in s2tw.convert(word), word
+    finder = lint.AmbiguityFinder.load(("zh-hans", "zh-hant"), ())
+    assert finder is not None
+    assert [a.char for a in finder.find("此文刊发后，区里干部发展产业")] == ["里"]
+    assert [a.char for a in finder.find("经刊发，理发")] == []  # 理发: OpenCC's own phrase
+    assert [a.char for a in finder.find("他在这一带发")] == ["发"]
