@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -23,6 +24,7 @@ import jinja2
 from bulletin import pipeline, skeleton
 from bulletin.problems import ContentError, OutputError, Problem, UsageError
 from bulletin.render import template_error_line
+from bulletin.tuning import DEFAULT
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -245,6 +247,8 @@ def run_build(args: argparse.Namespace) -> int:
         jobs=args.jobs or None,
         templates=args.templates,
         progress=ProgressBar() if ProgressBar.wanted() else None,
+        # this process ends with the build: its memory need not be given back first
+        tuning=replace(DEFAULT, collect_after=False),
     )
     report(result.warnings)
     print(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -298,7 +298,7 @@ def _link_issues(
         if listed and named and named != listed:
             message = f"'issue' says '{named}' but issue '{listed}' lists this article"
             problems.append(Problem(article.path, 1, message))
-        linked.append(replace(article, issue=listed) if listed and not named else article)
+        linked.append(article.in_issue(listed) if listed and not named else article)
     return linked, problems
 
 

@@ -135,20 +135,28 @@ def build(
     options = BuildOptions(
         content, output.absolute(), base_url, templates, use_cache, jobs or default_jobs(), tuning
     )
-    with OutputLock(options.output, waiting or _tell), collector_paused():
-        result = _run(options, progress)
+    with (
+        OutputLock(options.output, waiting or _tell),
+        collector_paused(tuning.collect_after) as settle,
+    ):
+        result = _run(options, progress, settle)
     return replace(result, seconds=time.perf_counter() - started)
 
 
-def _run(options: BuildOptions, progress: Progress | None) -> BuildResult:
-    """The steps of :func:`build` (their objects are garbage once it returns)."""
+def _run(
+    options: BuildOptions, progress: Progress | None, settle: Callable[[], None]
+) -> BuildResult:
+    """The steps of :func:`build` (their objects are garbage once it returns; ``settle``
+    is called when what is loaded lives to the end, before each fork)."""
     timings = Timings(enabled=bool(os.environ.get("BULLETIN_TIMINGS")))
     fingerprint = code_fingerprint()
     previous = load_previous(options, fingerprint)
+    settle()
     outputs = _check_outputs(previous, options)  # beside the read, in its own process
     timings.lap("load cache")
     try:
         loaded = load(options, previous, timings)
+        settle()
         index = plan_index(loaded.site, loaded.bodies, loaded.phrases, previous, options.output)
         with _indexing(index, loaded, options) as indexing:
             timings.lap("plan the index, start it")
