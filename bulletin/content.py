@@ -34,6 +34,7 @@ ISSUE_FIELDS = {
     "date": Field("date", required=True),
     "articles": Field("text list", required=True),
     "number": Field("positive int"),
+    "cumulative": Field("positive int"),
 }
 
 PAGE_FIELDS = {"title": Field("text", required=True)}
@@ -108,13 +109,23 @@ def _issue(source: SourceFile) -> tuple[Issue | None, int, list[Problem]]:
     doc, values, problems = _parse(source, ISSUE_FIELDS, "issue")
     if doc is None:
         return None, 0, problems
+    number, cumulative = values.get("number"), values.get("cumulative")
+    cumulative_line = doc.front.key_lines.get("cumulative", 0)
+    if number and cumulative and cumulative < number:
+        message = (
+            f"'cumulative' ({cumulative}) is below 'number' ({number}): 总第N期 counts "
+            "every issue since the first, so it is never below the issue's number"
+        )
+        return None, 0, [Problem(source.display, cumulative_line, message)]
     issue = Issue(
         slug=PurePosixPath(source.rel).stem,
         path=source.display,
         title=values["title"],
         date=values["date"],
         articles=values["articles"],
-        number=values.get("number"),
+        number=number,
+        cumulative=cumulative,
+        cumulative_line=cumulative_line,
         note=doc.body,
         note_line=doc.body_line,
     )
@@ -189,6 +200,26 @@ def _unique(items: list, what: str) -> list[Problem]:
     return problems
 
 
+def _unique_cumulative(issues: list[Issue]) -> list[Problem]:
+    """Problems for a cumulative number (总第N期) given to more than one issue."""
+    seen: dict[int, Issue] = {}
+    problems = []
+    for issue in issues:
+        if issue.cumulative is None:
+            continue
+        first = seen.setdefault(issue.cumulative, issue)
+        if first is not issue:
+            problems.append(
+                Problem(
+                    issue.path,
+                    issue.cumulative_line,
+                    f"'cumulative' {issue.cumulative} is also the number of issue "
+                    f"'{first.slug}' ({first.path})",
+                )
+            )
+    return problems
+
+
 def load_site(
     tree: SourceTree,
     content_display: str,
@@ -237,6 +268,7 @@ def load_site(
         if issue is not None:
             issues.append((issue, articles_line))
     problems += _unique([issue for issue, _ in issues], "issue")
+    problems += _unique_cumulative([issue for issue, _ in issues])
 
     pages: list[Page] = []
     for source in tree.pages:

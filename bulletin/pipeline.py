@@ -61,6 +61,7 @@ from bulletin.output import (
     write_files,
 )
 from bulletin.parallel import Background, Forked, default_jobs, parallel_map
+from bulletin.pdf import IssuePdf, engine_version
 from bulletin.problems import ContentError, Problem
 from bulletin.render import (
     TEMPLATES_DIR,
@@ -261,11 +262,16 @@ def build(
     use_cache: bool = True,
     jobs: int | None = None,
     progress: Progress | None = None,
+    pdf: bool = False,
 ) -> BuildResult:
     """Build ``content`` into ``output``; raises ContentError (nothing written) on errors.
 
     With ``use_cache``, results of the last build kept in ``output.cache/`` are reused
-    where their inputs are unchanged; the output is the same either way."""
+    where their inputs are unchanged; the output is the same either way. ``pdf``: also
+    each issue's PDF (bulletin.pdf; PdfUnavailable, before anything is read, if no
+    engine is installed)."""
+    if pdf:
+        engine_version()  # imports the engine (only for PDFs), or says what is missing
     timings = Timings(enabled=bool(os.environ.get("BULLETIN_TIMINGS")))
     # The build holds many long-lived objects (the cache, the model, page data), which
     # made each full collection of the cyclic collector slow: it is off here and on
@@ -273,7 +279,7 @@ def build(
     collector_was_on = gc.isenabled()
     gc.disable()
     try:
-        return _build(content, output, base_url, templates, use_cache, jobs, progress, timings)
+        return _build(content, output, base_url, templates, use_cache, jobs, progress, timings, pdf)
     finally:
         gc.unfreeze()
         if collector_was_on:
@@ -310,6 +316,7 @@ def _build(
     jobs: int | None,
     progress: Progress | None,
     timings: Timings,
+    pdf: bool = False,
 ) -> BuildResult:
     started = time.perf_counter()
     _check_output_folder(content, output)
@@ -416,6 +423,7 @@ def _build(
             env=make_environment(templates, template_code),
             assets=Assets.load(templates / "assets"),
             markdown=markdown,
+            pdf=_issue_pdf(site, tree) if pdf else None,
         )
         renderer.page_specs()
         for name in renderer.env.list_templates(filter_func=_is_template):
@@ -558,6 +566,10 @@ def _build(
         seconds=time.perf_counter() - started,
         warnings=tuple(p for p in checked.problems if p.severity == "warning"),
     )
+
+
+def _issue_pdf(site: Site, tree: SourceTree) -> IssuePdf:
+    return IssuePdf.make(site.config.base_url, {s.rel: s.path for s in tree.static})
 
 
 def site_structure(shared: str, tree: SourceTree, pages: int) -> str:
