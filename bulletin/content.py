@@ -213,7 +213,7 @@ def _unique_cumulative(issues: list[Issue]) -> list[Problem]:
                 Problem(
                     issue.path,
                     issue.cumulative_line,
-                    f"'cumulative' {issue.cumulative} is also the number of issue "
+                    f"'cumulative' {issue.cumulative} is already taken by issue "
                     f"'{first.slug}' ({first.path})",
                 )
             )
