@@ -475,7 +475,12 @@ def _build(
                 write_file(f"{staging}/{rel}", item[1]())
                 return bodies.store.take_conversions() if use_cache else []
 
-            made = parallel_map(make, work, jobs, progress=progress.advance if progress else None)
+            advance = progress.advance if progress else None
+            # a PDF takes seconds (bulletin.pdf): one to a chunk, so every worker gets some
+            pdfs = [item for item in work if item[0].endswith(".pdf")]
+            pages = [item for item in work if not item[0].endswith(".pdf")]
+            made = parallel_map(make, pages, jobs, progress=advance)
+            made += parallel_map(make, pdfs, jobs, chunk_size=1, progress=advance)
             timings.lap(f"render {len(work)} files")
             for conversions in made:  # bodies converted (in workers), for the cache
                 bodies.store.add_conversions(conversions)
