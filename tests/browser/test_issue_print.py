@@ -10,12 +10,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bulletin.pdf import IssuePdf, PdfUnavailable
 from bulletin.render import TEMPLATES_DIR, Assets
 
-from .conftest import VARIANTS
+from .conftest import VARIANTS, _require
 from .test_print import A4_PT, _media_boxes
 
 ISSUES = ("2016-08", "2017-05", "2018-10")
@@ -38,7 +36,7 @@ CHROME = (
 def _pdftotext(pdf: Path) -> list[str]:
     """The text of each page."""
     if shutil.which("pdftotext") is None:
-        pytest.fail("no pdftotext (apt-get install poppler-utils)")
+        _require("no pdftotext (apt-get install poppler-utils)")
     text = subprocess.run(
         ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
@@ -163,7 +161,7 @@ def test_the_print_view_and_the_pdf_paginate_alike(
     try:
         maker = IssuePdf.make("/", {})
     except PdfUnavailable as exc:
-        pytest.fail(str(exc))
+        _require(str(exc))
     assets = Assets.load(TEMPLATES_DIR / "assets").files
     for variant in VARIANTS:
         for slug in ISSUES:
