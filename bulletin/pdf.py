@@ -15,8 +15,12 @@ nothing else (no request leaves the machine).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import functools
 import hashlib
+import importlib.metadata
+import importlib.util
 import mimetypes
 import re
 from collections.abc import Mapping
@@ -50,21 +54,33 @@ def issue_pdf_name(issue: Issue) -> str:
 
 
 def engine_version() -> str:
-    """WeasyPrint's and Pango's versions, or PdfUnavailable. (Imports WeasyPrint, ~0.7 s:
-    done once in the build's main process, before the workers fork.)"""
+    """WeasyPrint's and the system Pango's versions, or PdfUnavailable: found without
+    importing WeasyPrint (~1.3 s, more than a build with nothing to do), which
+    :func:`load_engine` does once some PDF is to be made."""
     try:
-        import weasyprint
-        from weasyprint.text.ffi import pango
-    except ImportError as exc:
-        raise PdfUnavailable(f"--pdf needs WeasyPrint ({exc}): {INSTALL_HINT}") from None
-    except OSError as exc:  # WeasyPrint is there but cannot load Pango
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise PdfUnavailable(
-            f"--pdf: WeasyPrint cannot load Pango ({first}): {INSTALL_HINT}"
-        ) from None
-    pango_version = pango.pango_version()
+        found = importlib.util.find_spec("weasyprint") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise PdfUnavailable(f"--pdf needs WeasyPrint, which is not installed: {INSTALL_HINT}")
+    try:
+        pango = ctypes.CDLL(ctypes.util.find_library("pango-1.0") or "libpango-1.0.so.0")
+        pango_version = pango.pango_version()
+    except (OSError, AttributeError):
+        raise PdfUnavailable(f"--pdf: the system's Pango is missing: {INSTALL_HINT}") from None
     major, rest = divmod(pango_version, 10000)
-    return f"weasyprint {weasyprint.__version__}, pango {major}.{rest // 100}.{rest % 100}"
+    version = importlib.metadata.version("weasyprint")
+    return f"weasyprint {version}, pango {major}.{rest // 100}.{rest % 100}"
+
+
+def load_engine() -> None:
+    """Import WeasyPrint (in the build's main process, before its workers fork, so they
+    share it), or PdfUnavailable."""
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError) as exc:  # OSError: it cannot load a system library
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PdfUnavailable(f"--pdf: WeasyPrint does not load ({first}): {INSTALL_HINT}") from None
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,7 @@ class IssuePdf:
     def render(self, html: bytes, page: str, assets: Mapping[str, bytes]) -> bytes:
         """The PDF of the page at ``page`` (``zh-hans/issues/x/``) whose HTML is
         ``html``; ``assets``: the build's hashed asset names and bytes."""
+        load_engine()
         import weasyprint
 
         absolute = bool(urlsplit(self.base_url).scheme)

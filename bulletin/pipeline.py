@@ -61,7 +61,7 @@ from bulletin.output import (
     write_files,
 )
 from bulletin.parallel import Background, Forked, default_jobs, parallel_map
-from bulletin.pdf import IssuePdf, engine_version
+from bulletin.pdf import IssuePdf, engine_version, load_engine
 from bulletin.problems import ContentError, Problem
 from bulletin.render import (
     TEMPLATES_DIR,
@@ -271,7 +271,7 @@ def build(
     each issue's PDF (bulletin.pdf; PdfUnavailable, before anything is read, if no
     engine is installed)."""
     if pdf:
-        engine_version()  # imports the engine (only for PDFs), or says what is missing
+        engine_version()  # or PdfUnavailable: what is missing
     timings = Timings(enabled=bool(os.environ.get("BULLETIN_TIMINGS")))
     # The build holds many long-lived objects (the cache, the model, page data), which
     # made each full collection of the cyclic collector slow: it is off here and on
@@ -478,6 +478,8 @@ def _build(
             advance = progress.advance if progress else None
             # a PDF takes seconds (bulletin.pdf): one to a chunk, so every worker gets some
             pdfs = [item for item in work if item[0].endswith(".pdf")]
+            if pdfs:
+                load_engine()  # once, here: the workers share it
             pages = [item for item in work if not item[0].endswith(".pdf")]
             made = parallel_map(make, pages, jobs, progress=advance)
             made += parallel_map(make, pdfs, jobs, chunk_size=1, progress=advance)

@@ -199,10 +199,16 @@ def test_a_pdf_fetches_only_the_sites_own_assets_and_static_files(tmp_path: Path
 
 
 def test_no_engine_is_one_line_and_exit_status_2(tmp_path: Path) -> None:
-    """As on a machine without WeasyPrint (its import fails), nothing is written."""
+    """As on a machine without WeasyPrint (the import system finds no such module),
+    nothing is written."""
     output = tmp_path / "site"
     code = (
-        "import sys; sys.modules['weasyprint'] = None\n"
+        "import sys\n"
+        "class NotInstalled:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.partition('.')[0] == 'weasyprint':\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, NotInstalled())\n"
         "from bulletin.cli import main\n"
         f"sys.exit(main(['build', '--pdf', '--content', 'content', '--output', {str(output)!r}]))"
     )
