@@ -1,16 +1,16 @@
 """Issue PDFs (``build --pdf``): each issue page as it prints (``assets/print.css``) on
 A4, its fonts embedded (subsets of the CJK fonts it uses) and its text searchable.
 
-The engine is WeasyPrint (from PyPI, over the system's Pango). Against Debian's headless
-Chromium (``chromium --headless --print-to-pdf``) on the sample issues, it took 0.7-1.8 s
-an issue to Chromium's 3.3-4.3 s, wrote 0.79-0.89 MB to Chromium's 1.19-1.52 MB, embeds
-the CJK fonts as CID subsets where Chromium draws them as Type 3 glyph procedures, and
-writes the same bytes for the same page, where Chromium puts the time of day into every
-PDF. Both paginate the issues alike (the same page breaks, 7 pages for 2017-05).
+The engine is WeasyPrint (from PyPI, over the system's Pango), chosen against Debian's
+headless Chromium (``--print-to-pdf``) by ``bench/pdf_engines.py`` (figures in the
+README): on issues of 7-14 pages it was the faster (Chromium's start dominates), its
+PDFs are about half the size, embed the CJK fonts as CID subsets where Chromium draws
+them as Type 3 glyph procedures, and are the same bytes for the same page, where
+Chromium writes the time into every PDF. On a 62-page issue Chromium was faster.
 
 A PDF is made from the page's HTML in memory: its stylesheets and images are served
-from the build's assets and ``content/static/`` by :class:`_Resources`, which fetches
-nothing else (no request leaves the machine).
+from the build's assets and ``content/static/`` (see :func:`_resources_class`), and
+nothing else is fetched (no request leaves the machine).
 """
 
 from __future__ import annotations
