@@ -22,6 +22,7 @@ from typing import Any
 import jinja2
 
 from bulletin import pipeline, skeleton
+from bulletin.pdf import PdfUnavailable
 from bulletin.problems import ContentError, OutputError, Problem, UsageError
 from bulletin.render import template_error_line
 from bulletin.tuning import DEFAULT
@@ -68,6 +69,13 @@ def _build_parser(commands: Any) -> None:
     )
     build.add_argument(
         "--jobs", type=int, default=0, help="worker processes (default: one per core)"
+    )
+    build.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write each issue as a PDF (A4, as it prints) beside its page, "
+        "linked from it: {variant}/issues/SLUG/SLUG.pdf; needs WeasyPrint "
+        "(pip install -e '.[pdf]'). A build without --pdf publishes no PDFs",
     )
     build.add_argument(
         "--templates",
@@ -249,10 +257,12 @@ def run_build(args: argparse.Namespace) -> int:
         progress=ProgressBar() if ProgressBar.wanted() else None,
         # this process ends with the build: its memory need not be given back first
         tuning=replace(DEFAULT, collect_after=False),
+        pdf=args.pdf,
     )
     report(result.warnings)
     print(
         f"built {result.articles} articles, {result.pages} pages, {result.variants} variants "
+        f"{'and the issues as PDFs ' if args.pdf else ''}"
         f"into {args.output} in {result.seconds:.1f} s",
         file=sys.stderr,
     )
@@ -335,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         print(template_error_line(exc, templates), file=sys.stderr)
         print("nothing was published", file=sys.stderr)
         return EXIT_CONTENT
-    except (UsageError, skeleton.SkeletonError) as exc:
+    except (UsageError, skeleton.SkeletonError, PdfUnavailable) as exc:
         print(f"build.py: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OutputError as exc:

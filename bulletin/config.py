@@ -24,6 +24,7 @@ SITE_FIELDS = {
     "variants": Field("text list"),
     "per_page": Field("positive int"),
     "copyright": Field("optional text"),
+    "publisher": Field("optional text"),
     "slugs": Field("any"),
 }
 
@@ -48,7 +49,7 @@ def load_config(
         return doc.key_lines.get(key, 1)
 
     settings: dict[str, Any] = {"title": values.get("title", "")}
-    for key in ("subtitle", "description", "copyright", "per_page"):
+    for key in ("subtitle", "description", "copyright", "publisher", "per_page"):
         if key in values:
             settings[key] = values[key]
     if "base_url" in values:

@@ -36,6 +36,7 @@ ISSUE_FIELDS = {
     "date": Field("date", required=True),
     "articles": Field("text list", required=True),
     "number": Field("positive int"),
+    "cumulative": Field("positive int"),
 }
 
 PAGE_FIELDS = {"title": Field("text", required=True)}
@@ -123,13 +124,23 @@ def parse_issue(source: SourceFile) -> Parsed:
     doc, values, problems = _parse(source, ISSUE_FIELDS, "issue")
     if doc is None:
         return Parsed(None, tuple(problems))
+    number, cumulative = values.get("number"), values.get("cumulative")
+    cumulative_line = doc.front.key_lines.get("cumulative", 0)
+    if number and cumulative and cumulative < number:
+        message = (
+            f"'cumulative' ({cumulative}) is below 'number' ({number}): 总第N期 counts "
+            "every issue since the first, so it is never below the issue's number"
+        )
+        return Parsed(None, (Problem(source.display, cumulative_line, message),))
     issue = Issue(
         slug=PurePosixPath(source.rel).stem,
         path=source.display,
         title=values["title"],
         date=values["date"],
         articles=values["articles"],
-        number=values.get("number"),
+        number=number,
+        cumulative=cumulative,
+        cumulative_line=cumulative_line,
         note=doc.body,
         note_line=doc.body_line,
     )
@@ -187,6 +198,26 @@ def _unique(items: list, what: str) -> list[Problem]:
             )
         else:
             seen[item.slug] = item.path
+    return problems
+
+
+def _unique_cumulative(issues: list[Issue]) -> list[Problem]:
+    """Problems for a cumulative number (总第N期) given to more than one issue."""
+    seen: dict[int, Issue] = {}
+    problems = []
+    for issue in issues:
+        if issue.cumulative is None:
+            continue
+        first = seen.setdefault(issue.cumulative, issue)
+        if first is not issue:
+            problems.append(
+                Problem(
+                    issue.path,
+                    issue.cumulative_line,
+                    f"'cumulative' {issue.cumulative} is already taken by issue "
+                    f"'{first.slug}' ({first.path})",
+                )
+            )
     return problems
 
 
@@ -259,6 +290,7 @@ def load_site(
     pages = [r.item for r in _items(tree.pages, parsed, problems)]
     problems += _unique(articles, "article")
     problems += _unique([issue for issue, _ in issues], "issue")
+    problems += _unique_cumulative([issue for issue, _ in issues])
     problems += _unique(pages, "page")
 
     # (an article file's name less .md, as PurePosixPath(rel).stem, without a Path each)

@@ -66,6 +66,8 @@ class Issue:
     note: str  # Markdown
     note_line: int
     number: int | None = None
+    cumulative: int | None = None  # 总第N期: the number counted since the first issue
+    cumulative_line: int = 0  # its line in the file, for messages
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class SiteConfig:
     variants: tuple[str, ...] = ("zh-hans", "zh-hant")
     per_page: int = 20
     copyright: str = ""
+    publisher: str = ""  # the line under an issue's masthead: who edits and issues it
     # explicit ASCII slugs for taxonomy terms: kind ("counties", "themes", "slogans") ->
     # sorted (name, slug) pairs
     slugs: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()

@@ -64,6 +64,7 @@ from bulletin.output import (
     write_files,
 )
 from bulletin.parallel import Forked, default_jobs, parallel_map
+from bulletin.pdf import IssuePdf, engine_version, load_engine
 from bulletin.problems import ContentError, OutputError, Problem, UsageError
 from bulletin.render import TEMPLATES_DIR, Assets, SiteRenderer, make_environment
 from bulletin.site_index import (
@@ -102,6 +103,7 @@ class BuildOptions:
     use_cache: bool = True
     jobs: int = 1
     tuning: Tuning = DEFAULT
+    pdf: bool = False  # each issue's PDF too (bulletin.pdf)
 
 
 @dataclass(frozen=True)
@@ -123,17 +125,22 @@ def build(
     progress: Progress | None = None,
     tuning: Tuning = DEFAULT,
     waiting: Callable[[str], None] | None = None,
+    pdf: bool = False,
 ) -> BuildResult:
     """Build ``content`` into ``output``. Raises ContentError (nothing written) when the
     content has errors, UsageError for a wrong output folder, OutputError when the
     output could not be written (nothing published). With ``use_cache``, what the last
     build kept in ``OUTPUT.cache/`` is reused where its inputs are unchanged; the
     output is the same either way. ``waiting`` hears of another build holding the
-    output (default: a line on stderr)."""
+    output (default: a line on stderr). ``pdf``: each issue's PDF too (PdfUnavailable,
+    before anything is read, when no engine is installed)."""
     started = time.perf_counter()
     check_folders(content, output)
+    if pdf:
+        engine_version()  # or PdfUnavailable: what is missing
+    jobs = jobs or default_jobs()
     options = BuildOptions(
-        content, output.absolute(), base_url, templates, use_cache, jobs or default_jobs(), tuning
+        content, output.absolute(), base_url, templates, use_cache, jobs, tuning, pdf
     )
     with (
         OutputLock(options.output, waiting or _tell),
@@ -398,7 +405,8 @@ def plan_pages(
     """What the pages are, their keys, and which must be rendered: those whose key is
     not the one the last build recorded for a file still as it left it."""
     template_code = TemplateCode(previous.state.templates)
-    renderer = _renderer(loaded, options.templates, template_code)
+    pdf = _issue_pdf(loaded) if options.pdf else None
+    renderer = _renderer(loaded, options.templates, template_code, pdf)
     data_key = DataKeys(
         {id(a): f"{loaded.bodies.keys[a.slug]}:{a.issue}" for a in loaded.site.articles}
     )
@@ -439,7 +447,9 @@ def plan_pages(
     )
 
 
-def _renderer(loaded: Loaded, templates: Path, code: TemplateCode) -> SiteRenderer:
+def _renderer(
+    loaded: Loaded, templates: Path, code: TemplateCode, pdf: IssuePdf | None = None
+) -> SiteRenderer:
     renderer = SiteRenderer(
         site=loaded.site,
         taxonomies=build_taxonomies(loaded.site, loaded.slugger),
@@ -448,10 +458,16 @@ def _renderer(loaded: Loaded, templates: Path, code: TemplateCode) -> SiteRender
         env=make_environment(templates, code),
         assets=Assets.load(templates / "assets"),
         markdown=loaded.notes,
+        pdf=pdf,
     )
     for name in renderer.env.list_templates(filter_func=_is_template):
         renderer.env.get_template(name)  # compiled once, before workers fork (and kept)
     return renderer
+
+
+def _issue_pdf(loaded: Loaded) -> IssuePdf:
+    statics = {source.rel: source.path for source in loaded.tree.static}
+    return IssuePdf.make(loaded.site.config.base_url, statics)
 
 
 def _is_template(name: str) -> bool:
@@ -550,13 +566,14 @@ def _render_into(
 
     if progress:
         progress.start(len(plan.work))
-    made = parallel_map(
-        make,
-        plan.work,
-        options.jobs,
-        options.tuning.page_chunk,
-        progress=progress.advance if progress else None,
-    )
+    advance = progress.advance if progress else None
+    # a PDF takes seconds (bulletin.pdf): one to a chunk, so every worker gets some
+    pdfs = [item for item in plan.work if item[0].endswith(".pdf")]
+    if pdfs:
+        load_engine()  # once, here: the workers share it
+    pages = [item for item in plan.work if not item[0].endswith(".pdf")]
+    made = parallel_map(make, pages, options.jobs, options.tuning.page_chunk, advance)
+    made += parallel_map(make, pdfs, options.jobs, 1, advance)
     if progress:
         progress.close()
     timings.lap(f"render {len(plan.work)} files")

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup, escape
 
-from bulletin.bodies import BODY_SLOT, Bodies
+from bulletin.bodies import BODY_SLOT, Bodies, BodyRef
 from bulletin.charts import bar_layout
 from bulletin.markup import KEEP_CLOSE, KEEP_OPEN, html_to_text
 from bulletin.model import Article, Issue, Site
@@ -35,6 +35,7 @@ from bulletin.overview import (
     year_counts,
     year_span,
 )
+from bulletin.pdf import IssuePdf, issue_pdf_name
 from bulletin.taxonomy import (
     Taxonomies,
     Term,
@@ -45,7 +46,14 @@ from bulletin.taxonomy import (
 from bulletin.variants import Variant
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-_BODY_SLOT_RE = re.compile(f"{BODY_SLOT}([0-9a-f]+){BODY_SLOT}")
+#: A body slot (see :class:`bulletin.bodies.BodyRef`); ``/slug`` after the key: the body
+#: is shown inside the whole issue (see :func:`embedded_body`)
+_BODY_SLOT_RE = re.compile(f"{BODY_SLOT}([0-9a-f]+)(?:/([a-z0-9-]+))?{BODY_SLOT}")
+#: A start tag as nh3 writes it (every attribute value double-quoted, ``<`` in text
+#: escaped), so a match never starts inside text or inside an attribute value.
+_START_TAG_RE = re.compile(r'<([a-z][a-z0-9]*)((?:\s+[a-z][^\s="/>]*(?:="[^"]*")?)*)(\s*/?)>')
+_END_HEADING_RE = re.compile(r"</h([1-6])>")
+_ATTRIBUTE_RE = re.compile(r'(\s+)([a-z][^\s="/>]*)(?:="([^"]*)")?')
 HOME_RECENT = 12
 FEED_ENTRIES = 20
 
@@ -66,6 +74,7 @@ def make_environment(
     env.filters["cdate"] = chinese_date
     env.globals["keep"] = keep
     env.globals["bar_layout"] = bar_layout
+    env.globals["embed"] = embed
     # interface strings inside JSON must stay readable so the variant converter sees them
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     return env
@@ -74,6 +83,38 @@ def make_environment(
 def keep(text: str) -> Markup:
     """Mark text that no variant may convert (the switcher's labels, each in its script)."""
     return Markup(f"{KEEP_OPEN}{escape(text)}{KEEP_CLOSE}")
+
+
+def embed(body: BodyRef) -> Markup:
+    """An article body's slot for a page that shows it among others (the whole issue):
+    filled like any body slot, then passed through :func:`embedded_body`."""
+    return Markup(f"{BODY_SLOT}{body.key}/{body.slug}{BODY_SLOT}")
+
+
+def embedded_body(html: str, slug: str) -> str:
+    """An article's body HTML as one of several on a page: its headings one level down
+    (the article's title is the h2 above them) and its ids and in-page links prefixed
+    with ``SLUG--`` (a slug has no double hyphen), so two articles' footnotes and
+    headings never share an id."""
+
+    def start_tag(match: re.Match[str]) -> str:
+        name, attributes, end = match.groups()
+        if len(name) == 2 and name[0] == "h" and name[1] in "12345":
+            name = f"h{int(name[1]) + 1}"
+        if attributes:
+            attributes = _ATTRIBUTE_RE.sub(attribute, attributes)
+        return f"<{name}{attributes}{end}>"
+
+    def attribute(match: re.Match[str]) -> str:
+        space, name, value = match.groups()
+        if name == "id" and value:
+            return f'{space}id="{slug}--{value}"'
+        if name == "href" and value and value.startswith("#") and len(value) > 1:
+            return f'{space}href="#{slug}--{value[1:]}"'
+        return match[0]
+
+    html = _START_TAG_RE.sub(start_tag, html)
+    return _END_HEADING_RE.sub(lambda m: f"</h{min(int(m[1]) + 1, 6)}>", html)
 
 
 def template_error_line(exc: jinja2.TemplateError, templates: Path = TEMPLATES_DIR) -> str:
@@ -195,9 +236,11 @@ class SiteRenderer:
         env: jinja2.Environment,
         assets: Assets,
         markdown: Callable[[str, str, str], str],
+        pdf: IssuePdf | None = None,
     ) -> None:
         """``markdown(text, rel, root)``: the HTML of a Markdown text of file ``rel``
-        shown on a page ``root`` below the variant root (remembered by the build)."""
+        shown on a page ``root`` below the variant root (remembered by the build);
+        ``pdf``: makes each issue's PDF (``build --pdf``), linked from its page."""
         self.site = site
         self.taxonomies = taxonomies
         self.bodies = bodies
@@ -205,6 +248,7 @@ class SiteRenderer:
         self.env = env
         self.assets = assets
         self.markdown = markdown
+        self.pdf = pdf
         self.archive = build_archive(site.articles)
         self.issues_by_slug = {issue.slug: issue for issue in site.issues}
         self.article_index = {a.slug: i for i, a in enumerate(site.articles)}
@@ -288,16 +332,7 @@ class SiteRenderer:
                 "issues",
             )
         for issue in site.issues:
-            yield PageSpec(
-                f"issues/{issue.slug}/",
-                "issue.html",
-                {
-                    "issue": issue,
-                    "note": self._note(issue, "../../"),
-                    "articles": self.issue_articles(issue),
-                },
-                issue.title,
-            )
+            yield self.issue_spec(issue)
         yield PageSpec(
             "archive/", "archive_index.html", {"years": [y.counts for y in self.archive]}, "archive"
         )
@@ -308,6 +343,23 @@ class SiteRenderer:
             body = self.markdown(page.body, f"pages/{page.slug}.md", "../")
             yield PageSpec(f"{page.slug}/", "page.html", {"page": page, "body": body}, page.title)
         yield PageSpec("search/", "search.html", {}, "search")
+
+    def issue_spec(self, issue: Issue) -> PageSpec:
+        """The issue as its readers know it: masthead, 编者按, contents, then every
+        article in full (each body shown as a slot, see :func:`embed`)."""
+        articles = self.issue_articles(issue)
+        return PageSpec(
+            f"issues/{issue.slug}/",
+            "issue.html",
+            {
+                "issue": issue,
+                "note": self._note(issue, "../../"),
+                "articles": articles,
+                "bodies": {a.slug: self.bodies.ref(a.slug) for a in articles},
+                "pdf": issue_pdf_name(issue) if self.pdf else None,
+            },
+            issue.title,
+        )
 
     def article_spec(self, article: Article) -> PageSpec:
         return PageSpec(
@@ -425,13 +477,15 @@ class SiteRenderer:
         template = self.env.get_template(spec.template)
         html = variant.html(template.render(**self.common(variant, spec.path), **spec.context))
         if BODY_SLOT in html:  # an article body, converted on its own (see BodyRef)
-            html = _BODY_SLOT_RE.sub(
-                lambda m: self.bodies.converted(
-                    m.group(1), variant.key, lambda body: variant.html(body, remember=False)
-                ),
-                html,
-            )
+            html = _BODY_SLOT_RE.sub(lambda m: self._fill_slot(m, variant), html)
         return html.encode("utf-8")
+
+    def _fill_slot(self, slot: re.Match[str], variant: Variant) -> str:
+        key, embedded_in = slot.groups()
+        body = self.bodies.converted(
+            key, variant.key, lambda body: variant.html(body, remember=False)
+        )
+        return embedded_body(body, embedded_in) if embedded_in else body
 
     def page_jobs(self) -> list[PageJob]:
         """Every templated page of every variant, in a fixed order."""
@@ -457,6 +511,7 @@ class SiteRenderer:
             [(i.slug, i.title, i.date) for i in self.site.issues],
             sorted(self.assets.names.items()),
             [variant.key for variant in self.variants.values()],
+            self.pdf is not None,  # issue pages link their PDFs
         )
 
     def extra_files(self) -> Iterator[ExtraFile]:
@@ -488,6 +543,27 @@ class SiteRenderer:
                     ),
                 )
         yield from self.root_files(shared)
+        if self.pdf is not None:
+            yield from self.pdf_files()
+
+    def pdf_files(self) -> Iterator[ExtraFile]:
+        """Each issue's PDF in each script, beside its page: keyed by the page's data
+        and by what the PDF engine adds (its version, the static files)."""
+        assert self.pdf is not None
+        specs = {spec.path: spec for spec in self.page_specs() if spec.template == "issue.html"}
+        for variant in self.variants.values():
+            for issue in self.site.issues:
+                spec = specs[f"issues/{issue.slug}/"]
+                yield ExtraFile(
+                    f"{variant.name}/{spec.path}{issue_pdf_name(issue)}",
+                    (spec.template, spec.path, spec.context, variant.key, self.pdf.key),
+                    partial(self.render_pdf, spec, variant),
+                )
+
+    def render_pdf(self, spec: PageSpec, variant: Variant) -> bytes:
+        assert self.pdf is not None
+        html = self.render_spec(spec, variant)
+        return self.pdf.render(html, f"{variant.name}/{spec.path}", self.assets.files)
 
     def render_feed(
         self,

@@ -1,4 +1,4 @@
-"""An issue page printed: A4 paper, no navigation, nothing wider than the page."""
+"""Pages printed: A4 paper, no navigation, nothing wider than the page."""
 
 from __future__ import annotations
 
@@ -23,18 +23,34 @@ def _media_boxes(pdf: bytes) -> list[tuple[float, float]]:
     ]
 
 
-def test_issue_page_prints_on_a4(page: Any, site_url: str, artifacts: Path) -> None:
+#: other pages than the issue (tests/browser/test_issue_print.py prints that), with the
+#: most pages each may print to
+OTHER_PAGES = (("articles/mouqu-1-2-3-x/", 4), ("", 4), ("counties/lin-ying-xian/", 2))
+
+
+def test_other_pages_print_on_a4_without_navigation(
+    page: Any, site_url: str, artifacts: Path
+) -> None:
     for variant in VARIANTS:
-        page.goto(f"{site_url}{variant}/issues/2016-08/")
-        # the stylesheet's own @page size decides (prefer_css_page_size), A4 otherwise
-        pdf = page.pdf(format="A4", prefer_css_page_size=True, print_background=True)
-        (artifacts / f"print-issue-2016-08-{variant}.pdf").write_bytes(pdf)
-        assert pdf.startswith(b"%PDF-")
-        boxes = _media_boxes(pdf)
-        assert boxes, "no /MediaBox in the PDF"
-        for width, height in boxes:
-            assert abs(width - A4_PT[0]) < 2 and abs(height - A4_PT[1]) < 2, boxes
-        assert 1 <= len(boxes) <= 6, f"{len(boxes)} pages for one issue's contents"
+        for path, most in OTHER_PAGES:
+            page.goto(f"{site_url}{variant}/{path}")
+            # the stylesheet's own @page size decides (prefer_css_page_size), A4 otherwise
+            pdf = page.pdf(format="A4", prefer_css_page_size=True, print_background=True)
+            name = path.strip("/").replace("/", "-") or "home"
+            (artifacts / f"print-{name}-{variant}.pdf").write_bytes(pdf)
+            assert pdf.startswith(b"%PDF-")
+            boxes = _media_boxes(pdf)
+            assert boxes, "no /MediaBox in the PDF"
+            for width, height in boxes:
+                assert abs(width - A4_PT[0]) < 2 and abs(height - A4_PT[1]) < 2, boxes
+            assert 1 <= len(boxes) <= most, f"{path}: {len(boxes)} pages"
+            page.emulate_media(media="print")
+            try:
+                for selector in (".site-nav", ".site-header", ".site-footer", ".breadcrumb"):
+                    assert not page.locator(selector).is_visible(), f"{selector} shows in print"
+                assert page.locator("h1").count() == 1
+            finally:
+                page.emulate_media(media="screen")
 
 
 def test_print_media_hides_navigation_and_fits(page: Any, site_url: str, artifacts: Path) -> None:
