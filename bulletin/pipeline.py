@@ -420,15 +420,12 @@ def plan_pages(
     extras = list(renderer.extra_files())
     keys.update({e.rel: data_key((shared, e.rel, e.data)) for e in extras})
     kept = _kept(keys, previous, outputs.result(), options.output)
-    work = [
-        (job.rel, partial(renderer.render_job, job)) for job in page_jobs if job.rel not in kept
-    ]
+    work = [(j.rel, partial(renderer.render_job, j)) for j in page_jobs if j.rel not in kept]
     work += [(e.rel, e.make) for e in extras if e.rel not in kept]
     files = {**index.files, **{f"assets/{n}": d for n, d in renderer.assets.files.items()}}
     statics = {f"static/{s.rel}": s.path for s in loaded.tree.static}
     incremental = previous.loaded and options.output.is_dir()
-    built = set(keys) | set(files) | set(statics)
-    stale = [r for r, e in previous.state.files.items() if e[0] != "index" and r not in built]
+    stale = _stale(previous, {*keys, *files, *statics}) if incremental else ()
     pages = len(page_jobs) + sum(1 for e in extras if e.rel.endswith(".html"))
     return PagePlan(
         renderer=renderer,
@@ -439,12 +436,18 @@ def plan_pages(
         kept=kept,
         files=files,
         statics=statics,
-        stale=tuple(sorted(stale)) if incremental else (),
+        stale=stale,
         incremental=incremental,
         reuse_index=index.mode == "unchanged",
         template_code=template_code,
         page_count=pages,
     )
+
+
+def _stale(previous: PreviousBuild, built: set[str]) -> tuple[str, ...]:
+    """The files the last build recorded (the index aside) that this one does not build."""
+    files = previous.state.files
+    return tuple(sorted(r for r, e in files.items() if e[0] != "index" and r not in built))
 
 
 def _renderer(

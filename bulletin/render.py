@@ -286,18 +286,7 @@ class SiteRenderer:
     def _page_specs(self) -> Iterator[PageSpec]:
         site = self.site
         per_page = site.config.per_page
-        latest = site.issues[0] if site.issues else None
-        yield PageSpec(
-            "",
-            "home.html",
-            {
-                "latest_issue": latest,
-                "latest_articles": self.issue_articles(latest) if latest else (),
-                "latest_note": self._note(latest, "") if latest else "",
-                "recent": site.articles[:HOME_RECENT],
-            },
-            site.config.title,
-        )
+        yield self._home_spec()
         for article in site.articles:
             yield self.article_spec(article)
         for kind, template in (
@@ -305,25 +294,7 @@ class SiteRenderer:
             ("themes", "term.html"),
             ("slogans", "slogan.html"),
         ):
-            terms = self.taxonomies.of_kind(kind)
-            summaries = tuple(term.summary for term in terms)
-            yield PageSpec(
-                f"{kind}/",
-                f"{kind}_index.html",
-                {
-                    "terms": summaries,
-                    "groups": self.taxonomies.county_groups if kind == "counties" else (),
-                },
-                kind,
-            )
-            for term in terms:
-                for pagination in paginate(term.articles, per_page, term.path):
-                    yield PageSpec(
-                        pagination.path_of(pagination.number),
-                        template,
-                        partial(self._term_data, term, pagination),
-                        term.name,
-                    )
+            yield from self._term_specs(kind, template, per_page)
         for pagination in paginate(site.issues, per_page, "issues/"):
             yield PageSpec(
                 pagination.path_of(pagination.number),
@@ -343,6 +314,34 @@ class SiteRenderer:
             body = self.markdown(page.body, f"pages/{page.slug}.md", "../")
             yield PageSpec(f"{page.slug}/", "page.html", {"page": page, "body": body}, page.title)
         yield PageSpec("search/", "search.html", {}, "search")
+
+    def _home_spec(self) -> PageSpec:
+        site = self.site
+        latest = site.issues[0] if site.issues else None
+        data = {
+            "latest_issue": latest,
+            "latest_articles": self.issue_articles(latest) if latest else (),
+            "latest_note": self._note(latest, "") if latest else "",
+            "recent": site.articles[:HOME_RECENT],
+        }
+        return PageSpec("", "home.html", data, site.config.title)
+
+    def _term_specs(self, kind: str, template: str, per_page: int) -> Iterator[PageSpec]:
+        """The index of a kind of term, and each term's pages."""
+        terms = self.taxonomies.of_kind(kind)
+        groups = self.taxonomies.county_groups if kind == "counties" else ()
+        summaries = tuple(term.summary for term in terms)
+        yield PageSpec(
+            f"{kind}/", f"{kind}_index.html", {"terms": summaries, "groups": groups}, kind
+        )
+        for term in terms:
+            for pagination in paginate(term.articles, per_page, term.path):
+                yield PageSpec(
+                    pagination.path_of(pagination.number),
+                    template,
+                    partial(self._term_data, term, pagination),
+                    term.name,
+                )
 
     def issue_spec(self, issue: Issue) -> PageSpec:
         """The issue as its readers know it: masthead, 编者按, contents, then every
