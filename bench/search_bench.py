@@ -23,10 +23,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from search.engine import LiveIndex  # noqa: E402
+from search.documents import SearchDocument  # noqa: E402
 from search.indexing import write_index  # noqa: E402
+from search.layout import SearchMeta, index_dir, write_meta  # noqa: E402
 from search.query import SearchRequest, Site, answer  # noqa: E402
 from search.scripts import make_converter  # noqa: E402
+from search.whoosh import LiveIndex  # noqa: E402
 
 THEMES = [
     "基层党建",
@@ -54,12 +56,12 @@ def sentences() -> list[str]:
     if not texts:
         from tests.search.fixtures import fixture_documents
 
-        texts = [d["body"] for d in fixture_documents()]
+        texts = [d.body for d in fixture_documents()]
     out = [s.strip() + "。" for t in texts for s in re.split(r"[。\n]", t) if len(s.strip()) > 8]
     return out
 
 
-def documents(n: int, seed: int = 20160815) -> list[dict[str, Any]]:
+def documents(n: int, seed: int = 20160815) -> list[SearchDocument]:
     rng = random.Random(seed)
     pool = sentences()
     counties = sorted(
@@ -75,21 +77,15 @@ def documents(n: int, seed: int = 20160815) -> list[dict[str, Any]]:
         county, theme = rng.choice(counties), rng.choice(THEMES)
         year = rng.randint(2012, 2024)
         docs.append(
-            {
-                "slug": f"article-{i:05d}",
-                "title": f"{county}：{rng.choice(pool)[:24]}",
-                "body": "\n".join(paragraphs),
-                "county": county,
-                "theme": theme,
-                "city": "",
-                "province": "",
-                "slogans": [rng.choice(pool)[:6] for _ in range(rng.randint(0, 3))],
-                "tags": [],
-                "date": f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-                "issue": "",
-                "issue_title": "",
-                "display": {},
-            }
+            SearchDocument(
+                slug=f"article-{i:05d}",
+                title=f"{county}：{rng.choice(pool)[:24]}",
+                body="\n".join(paragraphs),
+                county=county,
+                theme=theme,
+                slogans=tuple(rng.choice(pool)[:6] for _ in range(rng.randint(0, 3))),
+                date=f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            )
         )
     return docs
 
@@ -110,28 +106,24 @@ def main() -> int:
 
     t0 = time.perf_counter()
     docs = documents(args.docs)
-    chars = sum(len(d["body"]) for d in docs)
+    chars = sum(len(d.body) for d in docs)
     print(
         f"corpus: {len(docs)} articles, {chars / len(docs):.0f} chars each, "
-        f"{len({d['county'] for d in docs})} counties, {len(THEMES)} themes "
+        f"{len({d.county for d in docs})} counties, {len(THEMES)} themes "
         f"({time.perf_counter() - t0:.1f} s to generate)"
     )
     tmp = tempfile.TemporaryDirectory(prefix="search-bench-")
     out = args.keep or Path(tmp.name)
-    index_dir = out / "_search" / "whoosh"
-    meta = {
-        "variants": ["zh-hans", "zh-hant"],
-        "default_variant": "zh-hans",
-        "base_path": "/",
-        "phrases": None,
-    }
-    if args.keep and index_dir.is_dir():
-        print(f"index: reusing {index_dir} (delete it to time the build)")
+    folder = index_dir(out)
+    meta = SearchMeta(variants=("zh-hans", "zh-hant"))
+    if args.keep and folder.is_dir():
+        print(f"index: reusing {folder} (delete it to time the build)")
     else:
         t0, c0 = time.perf_counter(), time.process_time()
-        write_index(index_dir, docs, meta)
+        write_index(folder, docs, meta)
+        write_meta(out, meta)
         build, cpu = time.perf_counter() - t0, time.process_time() - c0
-        size = sum(f.stat().st_size for f in index_dir.iterdir() if f.is_file()) / 1e6
+        size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) / 1e6
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
             f"index: {build:.1f} s wall, {cpu:.1f} s CPU, {len(docs) / cpu:.1f} docs/CPU-s, "
@@ -139,7 +131,7 @@ def main() -> int:
         )
 
     # no result cache: every query evaluated (the per-generation unit sets stay on)
-    live = LiveIndex(index_dir, cache_size=0)
+    live = LiveIndex(folder, cache_size=0)
     site = Site(
         ["zh-hans", "zh-hant"],
         "zh-hans",
@@ -147,7 +139,7 @@ def main() -> int:
         {"zh-hans": make_converter("zh-hans"), "zh-hant": make_converter("zh-hant")},
     )
     rng = random.Random(7)
-    bodies = [d["body"] for d in docs]
+    bodies = [d.body for d in docs]
 
     def rare() -> str:
         body = rng.choice(bodies)
@@ -201,11 +193,11 @@ def main() -> int:
     )
     live.close()
     # one character without the unit cache: the character's terms read and united
-    cold = LiveIndex(index_dir, cache_size=0, unit_cache=0)
+    cold = LiveIndex(folder, cache_size=0, unit_cache=0)
     run("char, no cache", cold, kinds["single char"], alternate)
     cold.close()
     # the service's default: a per-index cache of recent outcomes (next page, popular terms)
-    warm = LiveIndex(index_dir)
+    warm = LiveIndex(folder)
     run("common, cached", warm, kinds["common"], alternate)
     warm.close()
     return 0

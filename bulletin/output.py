@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+from search import layout
+
 AT_FDCWD = -100
 RENAME_EXCHANGE = 2
 
@@ -114,7 +116,7 @@ def link_folder(source: Path, target: Path) -> None:
     """Hard-link every file of ``source`` (one level) into a new folder ``target``."""
     target.mkdir(parents=True)
     for entry in sorted(os.scandir(source), key=lambda e: e.name):
-        if entry.is_file() and not entry.name.endswith("_WRITELOCK"):
+        if entry.is_file() and not layout.is_write_lock(entry.name):
             os.link(entry.path, target / entry.name)
 
 
@@ -241,7 +243,7 @@ def publish_changes(output: Path, fill: Callable[[Path], None], removed: Iterabl
     a few pages old and a few new for the moment the renames take."""
     output = output.absolute()
     staging, previous = _fill_staging(output, fill)
-    new_index = staging / "_search" / "whoosh"
+    new_index = layout.index_dir(staging)
     made: set[Path] = set()
     for name in sorted(entry.name for entry in os.scandir(staging) if entry.is_file()):
         target = output / _unflatten(name)
@@ -250,7 +252,7 @@ def publish_changes(output: Path, fill: Callable[[Path], None], removed: Iterabl
             made.add(target.parent)
         os.replace(staging / name, target)
     if new_index.is_dir():
-        live = output / "_search" / "whoosh"
+        live = layout.index_dir(output)
         if not live.is_dir():
             os.rename(new_index, live)
         elif not _exchange(new_index, live):

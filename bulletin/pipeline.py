@@ -19,7 +19,6 @@ Set ``BULLETIN_TIMINGS=1`` to see where a build's time goes.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import re
 import shutil
@@ -76,13 +75,10 @@ from bulletin.slugs import Slugger
 from bulletin.sources import SourceTree, read_tree
 from bulletin.taxonomy import build_taxonomies
 from bulletin.variants import Variant, local_converters, make_variants, phrases_text
-from search.indexing import update_index, write_index
+from search import layout
+from search.indexing import rewrite_due, update_index, write_index
 
-OUTPUT_MARK = "_search/meta.json"  # a folder holding this was written by a build
-#: Each incremental update adds a small segment to the index (Whoosh merges small ones
-#: as it commits), and every search reads every segment; once updates have added this
-#: many, the index is written afresh (in its own process, beside the pages).
-MAX_INDEX_UPDATES = 16
+OUTPUT_MARK = layout.META  # a folder holding this was written by a build
 #: From this many output files on, they are checked in a process of their own.
 CHECK_APART_FROM = 2000
 
@@ -348,10 +344,8 @@ def _build(
     timings.lap("converters")
     meta = search_meta(site, urlsplit(site.config.base_url).path or "/", has_phrases=True)
     files = {
-        "_search/phrases.txt": phrases,
-        "_search/meta.json": (
-            json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
-        ).encode("utf-8"),
+        layout.PHRASES: phrases,
+        layout.META: meta.to_bytes(),
     }
 
     # the search index: updated with the articles whose document changed, or written
@@ -366,13 +360,13 @@ def _build(
         a.slug: (article_digests[id(a)], issues_by_slug[a.issue].title if a.issue else "")
         for a in site.articles
     }
-    index_state = digest(files["_search/phrases.txt"], files["_search/meta.json"])
-    index_files = _index_files(output)
+    index_state = digest(files[layout.PHRASES], files[layout.META])
+    index_files = layout.index_files(output)
     index_reusable = (
         cache.loaded
         and cache.index_state == index_state
         and bool(index_files)
-        and _segments(index_files) < cache.index_segments + MAX_INDEX_UPDATES
+        and not rewrite_due(layout.count_segments(index_files), cache.index_segments)
         and not cache.changed_files(root, index_files)
         and all(cache.files.get(rel, ("",))[0] == "index" for rel in index_files)
     )
@@ -388,7 +382,7 @@ def _build(
         index_dir = index_work / "whoosh"
         if index_reusable:
             update = search_documents(site, bodies, variants, issues_by_slug, slugs=changed)
-            previous = output / "_search" / "whoosh"
+            previous = layout.index_dir(output)
             if update_index(index_dir, previous, update, changed, removed, meta, converters):
                 return
             shutil.rmtree(index_dir, ignore_errors=True)
@@ -476,8 +470,8 @@ def _build(
             if index is not None:
                 index.join()
                 timings.lap("wait for the index")
-                (staging / "_search").mkdir(parents=True, exist_ok=True)
-                os.rename(index_work / "whoosh", staging / "_search" / "whoosh")
+                layout.index_dir(staging).parent.mkdir(parents=True, exist_ok=True)
+                os.rename(index_work / "whoosh", layout.index_dir(staging))
 
         def fill(staging: Path) -> None:
             """A whole new tree: unchanged files hard-linked from the previous output."""
@@ -486,7 +480,7 @@ def _build(
             for rel, previous in kept.items():
                 link_file(Path(previous), staging / rel)
             if index_unchanged:
-                link_folder(output / "_search" / "whoosh", staging / "_search" / "whoosh")
+                link_folder(layout.index_dir(output), layout.index_dir(staging))
             render_work(staging)
 
         def fill_changes(staging: Path) -> None:
@@ -513,13 +507,13 @@ def _build(
         if use_cache:
             file_keys = dict(keys)
             file_keys.update(dict.fromkeys([*files, *statics], "file"))
-            index_now = _index_files(output)
+            index_now = layout.index_files(output)
             # the number of segments of the last index written afresh (an update keeps
             # the previous segment files and adds one; when Whoosh merged small ones,
             # the count is taken afresh too)
-            segments = set(filter(_is_segment, index_files))
-            fresh = not segments or not segments <= set(filter(_is_segment, index_now))
-            index_segments = _segments(index_now) if fresh else cache.index_segments
+            segments = set(layout.segment_files(index_files))
+            fresh = not segments or not segments <= set(layout.segment_files(index_now))
+            index_segments = layout.count_segments(index_now) if fresh else cache.index_segments
             file_keys.update(dict.fromkeys(index_now, "index"))
             written = [rel for rel, _ in work] + [*files, *statics, *index_now]
             parsed = {
@@ -671,26 +665,6 @@ def _same(path: Path, data: bytes) -> bool:
     except OSError:
         return False
     return True
-
-
-def _is_segment(rel: str) -> bool:
-    return rel.endswith(".seg")
-
-
-def _segments(index_files: list[str]) -> int:
-    return sum(map(_is_segment, index_files))
-
-
-def _index_files(output: Path) -> list[str]:
-    """The search index's files in an output folder, as output-relative paths."""
-    folder = output / "_search" / "whoosh"
-    if not folder.is_dir():
-        return []
-    return sorted(
-        f"_search/whoosh/{p.name}"
-        for p in folder.iterdir()
-        if p.is_file() and not p.name.endswith("_WRITELOCK")
-    )
 
 
 def _check_output_folder(content: Path, output: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import search.indexing
 from bulletin import cache as cache_module
 from bulletin import pipeline
 from bulletin.cache import JOURNAL, STATE, BuildCache, cache_path, code_fingerprint
@@ -593,7 +594,7 @@ def test_a_body_file_holding_another_body_is_not_trusted(content: Path, tmp_path
 def test_after_many_updates_the_index_is_written_afresh(
     content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pipeline, "MAX_INDEX_UPDATES", 2)
+    monkeypatch.setattr(search.indexing, "MAX_UPDATE_SEGMENTS", 2)
     site = tmp_path / "site"
     pipeline.build(content, site)
 
