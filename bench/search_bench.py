@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from search.documents import SearchDocument  # noqa: E402
 from search.indexing import write_index  # noqa: E402
 from search.layout import SearchMeta, index_dir, write_meta  # noqa: E402
-from search.query import SearchRequest, Site, answer  # noqa: E402
+from search.query import SearchRequest, Site, answer, parse  # noqa: E402
 from search.scripts import make_converter  # noqa: E402
 from search.whoosh import LiveIndex  # noqa: E402
 
@@ -95,50 +95,28 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--docs", type=int, default=5000)
-    parser.add_argument("--queries", type=int, default=200, help="per kind")
-    parser.add_argument(
-        "--keep", type=Path, help="write the index here and keep it; reuse it if there"
-    )
-    args = parser.parse_args()
-
-    t0 = time.perf_counter()
-    docs = documents(args.docs)
-    chars = sum(len(d.body) for d in docs)
-    print(
-        f"corpus: {len(docs)} articles, {chars / len(docs):.0f} chars each, "
-        f"{len({d.county for d in docs})} counties, {len(THEMES)} themes "
-        f"({time.perf_counter() - t0:.1f} s to generate)"
-    )
-    tmp = tempfile.TemporaryDirectory(prefix="search-bench-")
-    out = args.keep or Path(tmp.name)
+def build_index(docs: list[SearchDocument], out: Path, keep: bool) -> Path:
+    """The index of ``docs`` under ``out`` (reused where ``keep`` and it exists)."""
     folder = index_dir(out)
     meta = SearchMeta(variants=("zh-hans", "zh-hant"))
-    if args.keep and folder.is_dir():
+    if keep and folder.is_dir():
         print(f"index: reusing {folder} (delete it to time the build)")
-    else:
-        t0, c0 = time.perf_counter(), time.process_time()
-        write_index(folder, docs, meta)
-        write_meta(out, meta)
-        build, cpu = time.perf_counter() - t0, time.process_time() - c0
-        size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) / 1e6
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(
-            f"index: {build:.1f} s wall, {cpu:.1f} s CPU, {len(docs) / cpu:.1f} docs/CPU-s, "
-            f"{size:.0f} MB, peak RSS {peak:.0f} MB (the bench's documents included)"
-        )
-
-    # no result cache: every query evaluated (the per-generation unit sets stay on)
-    live = LiveIndex(folder, cache_size=0)
-    site = Site(
-        ["zh-hans", "zh-hant"],
-        "zh-hans",
-        "/",
-        {"zh-hans": make_converter("zh-hans"), "zh-hant": make_converter("zh-hant")},
+        return folder
+    t0, c0 = time.perf_counter(), time.process_time()
+    write_index(folder, docs, meta)
+    write_meta(out, meta)
+    build, cpu = time.perf_counter() - t0, time.process_time() - c0
+    size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) / 1e6
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"index: {build:.1f} s wall, {cpu:.1f} s CPU, {len(docs) / cpu:.1f} docs/CPU-s, "
+        f"{size:.0f} MB, peak RSS {peak:.0f} MB (the bench's documents included)"
     )
-    rng = random.Random(7)
+    return folder
+
+
+def query_kinds(docs: list[SearchDocument], rng: random.Random) -> dict[str, Any]:
+    """Per kind of query, a function that draws one."""
     bodies = [d.body for d in docs]
 
     def rare() -> str:
@@ -147,7 +125,7 @@ def main() -> int:
         return re.sub(r"\s", "", body[start : start + rng.randint(4, 8)]) or "党员"
 
     hant = make_converter("zh-hant")
-    kinds: dict[str, Any] = {
+    return {
         "common": lambda: rng.choice(["基层党建", "党员", "村级集体经济", "党组织", "群众"]),
         "rare phrase": rare,
         "traditional": lambda: hant.convert(
@@ -157,36 +135,68 @@ def main() -> int:
         "single char": lambda: rng.choice("党村县民"),
         "filtered": lambda: rng.choice(["党员 theme:基层党建", "村级集体经济 year:2016"]),
     }
-    answer(live, SearchRequest("党员", "zh-hans"), site)  # open the index
+
+
+def run(label: str, index: LiveIndex, make: Any, variant_of: Any, count: int) -> list[float]:
+    """``count`` queries of one kind through the API's answer; prints a row."""
+    site = Site(
+        ["zh-hans", "zh-hant"],
+        "zh-hans",
+        "/",
+        {"zh-hans": make_converter("zh-hans"), "zh-hant": make_converter("zh-hant")},
+    )
+    times, cpu, hits = [], [], []
+    for i in range(count):
+        q = make()
+        t0, c0 = time.perf_counter(), time.thread_time()
+        data = answer(index, SearchRequest(q, variant_of(i)), site)
+        cpu.append((time.thread_time() - c0) * 1000)
+        times.append((time.perf_counter() - t0) * 1000)
+        hits.append(data["total"])
+    print(
+        f"{label:<16}{len(times):>5}{percentile(times, 50):>9.1f}"
+        f"{percentile(times, 95):>9.1f}{max(times):>9.1f}{percentile(cpu, 50):>9.1f}"
+        f"{percentile(cpu, 95):>9.1f}{statistics.mean(hits):>11.0f}"
+    )
+    return times
+
+
+def alternate(i: int) -> str:
+    return ("zh-hans", "zh-hant")[i % 2]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=5000)
+    parser.add_argument("--queries", type=int, default=200, help="per kind")
+    parser.add_argument("--seed", type=int, default=20160815, help="of the corpus")
+    parser.add_argument(
+        "--keep", type=Path, help="write the index here and keep it; reuse it if there"
+    )
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    docs = documents(args.docs, args.seed)
+    chars = sum(len(d.body) for d in docs)
+    print(
+        f"corpus: {len(docs)} articles, {chars / len(docs):.0f} chars each, "
+        f"{len({d.county for d in docs})} counties, {len(THEMES)} themes "
+        f"({time.perf_counter() - t0:.1f} s to generate)"
+    )
+    tmp = tempfile.TemporaryDirectory(prefix="search-bench-")
+    folder = build_index(docs, args.keep or Path(tmp.name), keep=args.keep is not None)
+    # no result cache: every query evaluated (the per-generation unit sets stay on)
+    live = LiveIndex(folder, cache_size=0)
+    kinds = query_kinds(docs, random.Random(7))
+    live.search(parse("党员"), 0, 10, 10.0)  # open the index
     print(
         f"{'kind':<16}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
         f"{'cpu p50':>9}{'cpu p95':>9}{'mean hits':>11}"
     )
-
-    def run(label: str, index: LiveIndex, make: Any, variant_of: Any) -> list[float]:
-        times, cpu, hits = [], [], []
-        for i in range(args.queries):
-            q = make()
-            t0, c0 = time.perf_counter(), time.thread_time()
-            data = answer(index, SearchRequest(q, variant_of(i)), site)
-            cpu.append((time.thread_time() - c0) * 1000)
-            times.append((time.perf_counter() - t0) * 1000)
-            hits.append(data["total"])
-        print(
-            f"{label:<16}{len(times):>5}{percentile(times, 50):>9.1f}"
-            f"{percentile(times, 95):>9.1f}{max(times):>9.1f}{percentile(cpu, 50):>9.1f}"
-            f"{percentile(cpu, 95):>9.1f}{statistics.mean(hits):>11.0f}"
-        )
-        return times
-
-    def alternate(i: int) -> str:
-        return ("zh-hans", "zh-hant")[i % 2]
-
     overall: list[float] = []
     for kind, make in kinds.items():
-        overall += run(
-            kind, live, make, lambda i, k=kind: "zh-hant" if k == "traditional" else alternate(i)
-        )
+        script = (lambda i: "zh-hant") if kind == "traditional" else alternate
+        overall += run(kind, live, make, script, args.queries)
     print(
         f"{'overall':<16}{len(overall):>5}{percentile(overall, 50):>9.1f}"
         f"{percentile(overall, 95):>9.1f}{max(overall):>9.1f}"
@@ -194,11 +204,11 @@ def main() -> int:
     live.close()
     # one character without the unit cache: the character's terms read and united
     cold = LiveIndex(folder, cache_size=0, unit_cache=0)
-    run("char, no cache", cold, kinds["single char"], alternate)
+    run("char, no cache", cold, kinds["single char"], alternate, args.queries)
     cold.close()
     # the service's default: a per-index cache of recent outcomes (next page, popular terms)
     warm = LiveIndex(folder)
-    run("common, cached", warm, kinds["common"], alternate)
+    run("common, cached", warm, kinds["common"], alternate, args.queries)
     warm.close()
     return 0
 
