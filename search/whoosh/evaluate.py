@@ -104,13 +104,13 @@ class Evaluation:
         self.searcher = searcher
         self.deadline = deadline
         self._postings: dict[tuple[str, str, bytes], Postings] = {}
-        self._idf: dict[tuple[str, bytes], float] = {}
 
     def check(self) -> None:
         if time.monotonic() > self.deadline:
             raise TimedOut
 
     def postings(self, segid: str, reader: Any, fieldname: str, btext: bytes) -> Postings:
+        """A term's postings in a segment with deletions, read once per query."""
         key = (segid, fieldname, btext)
         found = self._postings.get(key)
         if found is None:
@@ -120,20 +120,21 @@ class Evaluation:
 
     def idf(self, fieldname: str, btext: bytes) -> float:
         """BM25F's idf of a term over the documents not deleted (a segment with
-        deletions counts the term's postings of the others)."""
+        deletions counts the term's postings of the others); kept per generation."""
+        data = self.searcher.data
         key = (fieldname, btext)
-        found = self._idf.get(key)
+        found = data.idfs.get(key)
         if found is None:
-            searcher = self.searcher
             df = 0
-            for segid, reader in searcher.readers:
-                deleted = searcher.data.segments[segid].deleted
+            for segid, reader in self.searcher.readers:
+                deleted = data.segments[segid].deleted
                 if not deleted:
                     df += reader.doc_frequency(fieldname, btext)
                 elif (fieldname, btext) in reader:
                     ids = self.postings(segid, reader, fieldname, btext)[0]
                     df += sum(1 for d in ids if d not in deleted)
-            found = self._idf[key] = searcher.data.idf(df)
+            found = data.idf(df)
+            data.keep_idf(key, found)
         return found
 
 
@@ -204,8 +205,12 @@ class _Run:
             return None
         return btext if (fieldname, btext) in self.reader else None
 
-    def _postings(self, fieldname: str, btext: bytes) -> Postings:
-        return self.ev.postings(self.segid, self.reader, fieldname, btext)
+    def _postings(self, fieldname: str, btext: bytes, values: bool = True) -> Postings:
+        """A term's postings here: read once per query where the segment has deletions
+        (its idf read them too), else read and let go with the segment."""
+        if self.seg.deleted:
+            return self.ev.postings(self.segid, self.reader, fieldname, btext)
+        return read_postings(self.reader, fieldname, btext, self.searcher.fast, values)
 
     def scores(self, fieldname: str, btext: bytes, ids: list[int], weights: list[float]) -> Scores:
         """BM25F of these postings (the length term read once per generation), or the
@@ -221,7 +226,7 @@ class _Run:
         btext = self._bytes(fieldname, text)
         if btext is None:
             return {}
-        ids, weights, _ = self._postings(fieldname, btext)
+        ids, weights, _ = self._postings(fieldname, btext, values=False)
         return self.scores(fieldname, btext, ids, weights)
 
     def unit(self, fieldname: str, unit: str, weight: float) -> Scores:
@@ -233,8 +238,9 @@ class _Run:
         docs = data.unit(key)
         if docs is None:
             found: set[int] = set()
+            fast = self.searcher.fast
             for btext in self.reader.expand_prefix(fieldname, unit):
-                found.update(read_postings(self.reader, fieldname, btext, self.searcher.fast)[0])
+                found.update(read_postings(self.reader, fieldname, btext, fast, values=False)[0])
             docs = array("I", sorted(found))
             data.put_unit(key, docs)
         return dict.fromkeys(docs, weight)
@@ -384,7 +390,7 @@ class Searcher:
         """The exact total and facet counts, and the page by BM25F, ties newest first,
         then by slug."""
         evaluation = Evaluation(self, time.monotonic() + timeout)
-        best: list[tuple[float, Any, bytes, int]] = []
+        best: list[tuple[float, int, int]] = []
         counts: dict[str, Counter[Any]] = {name: Counter() for name in FACET_FIELDS}
         total, partial = 0, False
         for (segid, reader), base in zip(self.readers, self.bases, strict=True):
@@ -399,8 +405,7 @@ class Searcher:
                 counter.update(map(seg.facets[name].__getitem__, scores))
             keys = zip(
                 map(operator.neg, scores.values()),
-                map(seg.newest.__getitem__, scores),
-                map(seg.slugs.__getitem__, scores),
+                map(seg.order.__getitem__, scores),  # newest first, then by slug
                 map(base.__add__, scores),
                 strict=True,
             )

@@ -19,15 +19,18 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 Postings = tuple[list[int], list[float], list[Any]]
 
 
-def read_postings(reader: Any, fieldname: str, btext: bytes, fast: bool) -> Postings:
+def read_postings(
+    reader: Any, fieldname: str, btext: bytes, fast: bool, values: bool = True
+) -> Postings:
     """The postings of one term in a segment: with ``fast``, deleted documents included
-    (the caller leaves them out); else Whoosh's matcher, which leaves them out."""
+    (the caller leaves them out); else Whoosh's matcher, which leaves them out.
+    ``values``: with the encoded values (positions), else an empty list of them."""
     if not fast:
-        return _through_matcher(reader.postings(fieldname, btext))
+        return _through_matcher(reader.postings(fieldname, btext), values)
     field_ = reader.schema[fieldname]
     m = reader._terms.matcher(fieldname, btext, field_.format)
     if not isinstance(m, W3LeafMatcher) or m._fixedsize not in (None, 0) or m._byteids:
-        return _through_matcher(m)  # inlined postings and other layouts
+        return _through_matcher(m, values)  # inlined postings and other layouts
     ids: list[int] = []
     weights: list[float] = []
     vals: list[Any] = []
@@ -44,14 +47,15 @@ def read_postings(reader: Any, fieldname: str, btext: bytes, fast: bool) -> Post
             weights += [bweights] * m._blocklength
         else:
             weights += bweights
-        vals += [None] * m._blocklength if bvalues is None else bvalues
+        if values:
+            vals += [None] * m._blocklength if bvalues is None else bvalues
         if m._lastblock:
             break
         m._goto(m._nextoffset)
     return ids, weights, vals
 
 
-def _through_matcher(m: Any) -> Postings:
+def _through_matcher(m: Any, values: bool) -> Postings:
     """Whoosh's own way: the matcher's id, weight and value of each posting."""
     ids: list[int] = []
     weights: list[float] = []
@@ -59,7 +63,8 @@ def _through_matcher(m: Any) -> Postings:
     while m.is_active():
         ids.append(m.id())
         weights.append(m.weight())
-        vals.append(m.value())
+        if values:
+            vals.append(m.value())
         m.next()
     return ids, weights, vals
 

@@ -20,9 +20,11 @@ from typing import Any
 
 from search.whoosh.schema import FACET_FIELDS, TEXT_FIELDS
 
-#: Whoosh's BM25F parameters (``scoring.BM25F()``'s defaults; checked by the guard).
+#: Whoosh's BM25F parameters (``scoring.BM25F()``'s defaults; a test compares scores).
 B = 0.75
 K1 = 1.2
+#: Terms whose idf a generation keeps (~150 bytes each; Whoosh's searcher keeps all).
+MAX_IDFS = 100_000
 
 
 def bm25_idf(documents: int, doc_frequency: int) -> float:
@@ -56,6 +58,8 @@ class SegmentData:
         self.slugs = self._column(reader, "slug")
         self.lengths = {name: self._column(reader, name) for name in TEXT_FIELDS}
         self.norms: dict[str, list[float]] = {}
+        #: each document's order among ties on score (set by :class:`IndexData`)
+        self.order: list[int] = []
         self._reader = reader
 
     @staticmethod
@@ -109,14 +113,35 @@ class IndexData:
         }
         for segment in self.segments.values():
             segment.set_norms(self.avgfl)
+        self._set_order()
+        #: each term's idf, once computed (fixed for a generation; emptied when full)
+        self.idfs: dict[tuple[str, bytes], float] = {}
         #: docnums the unit cache may hold in all (4 bytes each)
         self.unit_cache = unit_cache
         self._lock = threading.Lock()
         self._units: OrderedDict[tuple[str, str, str], array] = OrderedDict()
         self._unit_size = 0
 
+    def _set_order(self) -> None:
+        """Each document's place among ties on score: newest first, then by slug, as one
+        int (a document's docnum changes when an update moves it to a new segment)."""
+        ranks = {slug: rank for rank, slug in enumerate(sorted({
+            slug for segment in self.segments.values() for slug in segment.slugs
+        }))}  # fmt: skip
+        width = len(ranks) + 1
+        for segment in self.segments.values():
+            segment.order = [
+                newest * width + ranks[slug]
+                for newest, slug in zip(segment.newest, segment.slugs, strict=True)
+            ]
+
     def idf(self, doc_frequency: int) -> float:
         return bm25_idf(self.documents, doc_frequency)
+
+    def keep_idf(self, key: tuple[str, bytes], idf: float) -> None:
+        if len(self.idfs) >= MAX_IDFS:
+            self.idfs.clear()
+        self.idfs[key] = idf
 
     def unit(self, key: tuple[str, str, str]) -> array | None:
         with self._lock:
