@@ -200,7 +200,7 @@ def write_index(
     (the generator runs it beside page rendering). ``meta``: the site's variants and
     phrase dictionary (beside the index); the caller writes it to ``meta.json``
     (:func:`search.layout.write_meta`). ``converters``: as for :func:`variant_pairs`."""
-    from search.whoosh import INTERNALS, write_documents
+    from search.whoosh import write_documents
 
     index_dir = Path(index_dir)
     docs = list(documents)
@@ -209,7 +209,7 @@ def write_index(
     release_memory()  # the converters
     normaliser = Normaliser(pairs, base=base)
     rows = (document_row(d) for d in docs)
-    write_documents(index_dir, rows, normaliser, fast=INTERNALS.writer)
+    write_documents(index_dir, rows, normaliser)
 
 
 def update_index(
@@ -233,7 +233,7 @@ def update_index(
     articles that need folding pairs the previous index lacks); the caller then calls
     :func:`write_index`. The normalisation is the previous index's (its fold table,
     stored with it, is not rebuilt)."""
-    from search.whoosh import INTERNALS, index_normalisation, update_documents
+    from search.whoosh import index_normalisation, update_documents
 
     if index_key(previous_dir) is None or index_format(previous_dir) != INDEX_FORMAT:
         return False
@@ -252,7 +252,7 @@ def update_index(
     if changed_docs or removed:
         normaliser = Normaliser(stored_pairs, base=base)
         rows = (document_row(d) for d in changed_docs)
-        update_documents(index_dir, rows, sorted(removed), normaliser, fast=INTERNALS.writer)
+        update_documents(index_dir, rows, sorted(removed), normaliser)
     return True
 
 

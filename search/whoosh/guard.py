@@ -1,34 +1,114 @@
-"""At import: does this Whoosh work as the engine's fast paths expect?
+"""Does this Whoosh work as the engine's fast paths expect?
 
 The bulk writer and the block reader use Whoosh's internals (``W3PostingsWriter``'s
 block layout, the terms table's hash file, the stored fields' compressor, the leaf
-matcher's offsets), which ``whoosh-reloaded`` may change in any release. So before
-they are used, a small index is written both ways and read both ways, in memory
-(~50 ms), the way bulletin/markup.py checks Python-Markdown:
+matcher's offsets), which ``whoosh-reloaded`` may change in any release. They are
+checked the way bulletin/markup.py checks Python-Markdown:
 
-- the bulk writer must write what Whoosh's own writer writes (terms, postings,
-  lengths, stored fields, columns), else every index is written by Whoosh's writer;
-- the block reader must read what Whoosh's matcher reads, else every posting list is
-  read through the matcher;
-- the file names :mod:`search.layout` knows (TOC, segments, the write lock) must be
-  Whoosh's, and Whoosh's own writer and reader must work: else importing
-  ``search.whoosh`` stops with one message naming the installed version.
+- at import, that every internal name they use is there, and that the file names
+  :mod:`search.layout` knows (TOC, segments) are Whoosh's: a missing name turns its
+  fast path off; other file names stop the import with one message naming the version;
+- before a process first uses a fast path, that it behaves as Whoosh's own path: a small
+  index is written in memory by the bulk writer and by Whoosh's writer and what Whoosh
+  reads back compared (~45 ms, once per process that writes an index afresh), and every
+  posting list of it read by the block reader and by Whoosh's matcher (~30 ms, once
+  per process that searches). A difference turns that path off; a Whoosh whose own
+  writer fails, or whose write lock has another name, stops with one message.
 
-A fallback is slower, never a different answer (``tests/search/test_whoosh_guard.py``
-forces it and compares). The outcome is one line on stderr when a fast path is off.
+Updates use Whoosh's own writer and codec (no internals), so an edit's build pays for
+no check. A fallback is slower, never another answer (``tests/search/test_whoosh_guard.py``
+forces it and compares). One line on stderr says when a fast path is off.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+from whoosh import index
+from whoosh.codec import base, whoosh3
+from whoosh.filedb import filetables
+from whoosh.util import numeric
+
 from search.analysis import Normaliser
 from search.layout import INDEX_NAME, SEGMENT_SUFFIX, WRITE_LOCK
 
 TESTED = "2.7.5"
+
+#: The internal names each fast path uses (an attribute of a class or module).
+_WRITER_NAMES: dict[Any, tuple[str, ...]] = {
+    whoosh3.W3PostingsWriter: (
+        "_write_block", "_new_block", "_mini_ids", "_mini_weights", "_mini_values",
+    ),
+    whoosh3.W3Codec: ("postings_writer", "length_stats"),
+    whoosh3: ("WHOOSH3_HEADER_MAGIC",),
+    filetables.HashWriter: ("_write_hashes",),
+    filetables: ("crc_hash",),
+    numeric: ("byte_to_length", "length_to_byte"),
+}  # fmt: skip
+_READER_NAMES: dict[Any, tuple[str, ...]] = {
+    whoosh3.W3LeafMatcher: ("_goto",),
+}
+
+
+class WhooshMismatch(ImportError):
+    """The installed Whoosh cannot serve this search at all."""
+
+
+@dataclass(frozen=True)
+class Internals:
+    """Which fast paths this Whoosh allows."""
+
+    writer: bool
+    reader: bool
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("whoosh-reloaded")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _stop(why: str) -> WhooshMismatch:
+    return WhooshMismatch(
+        f"search: whoosh-reloaded {_version()} does not work as {TESTED} did ({why}); "
+        f"install whoosh-reloaded~={TESTED}"
+    )
+
+
+def _names_there(names: dict[Any, tuple[str, ...]]) -> bool:
+    return all(hasattr(owner, name) for owner, attrs in names.items() for name in attrs)
+
+
+def _off(path: str) -> None:
+    logging.getLogger("search").warning(
+        "search: whoosh-reloaded %s differs from %s: using Whoosh's own %s (slower)",
+        _version(),
+        TESTED,
+        path,
+    )
+
+
+def _check_names() -> Internals:
+    """At import: the file names Whoosh gives, and the internal names of each path."""
+    toc = getattr(index.TOC, "_filename", lambda *_: None)(INDEX_NAME, 7)
+    if toc != f"_{INDEX_NAME}_7.toc" or base.Segment.COMPOUND_EXT != SEGMENT_SUFFIX:
+        raise _stop(f"its files are named {toc!r}, *{base.Segment.COMPOUND_EXT}")
+    internals = Internals(_names_there(_WRITER_NAMES), _names_there(_READER_NAMES))
+    for path in ("writer", "reader"):
+        if not getattr(internals, path):
+            _off(path)
+    return internals
+
+
+NAMES = _check_names()
+
+# --------------------------------------------------------------------------- probes
+
 _SENTENCES = ("村级集体经济", "党建工作\n", "三会一课，", "Grid 2.0 ", "经济" * 40)
 
 
@@ -54,16 +134,14 @@ def _rows() -> list[dict[str, Any]]:
     return rows
 
 
-class WhooshMismatch(ImportError):
-    """The installed Whoosh cannot serve this search at all."""
+def _write(fast: bool) -> Any:
+    """The probe's index, in memory, by the bulk writer or Whoosh's own."""
+    from whoosh.filedb.filestore import RamStorage
 
+    from search.whoosh.writer import write_into
 
-@dataclass(frozen=True)
-class Internals:
-    """Which fast paths this Whoosh allows."""
-
-    writer: bool
-    reader: bool
+    normaliser = Normaliser(fold={})  # not OpenCC's fold table (~0.5 s)
+    return write_into(RamStorage(), _rows(), normaliser, fast, block_postings=4)
 
 
 def _dump(ix: Any) -> dict[Any, Any]:
@@ -90,84 +168,71 @@ def _dump(ix: Any) -> dict[Any, Any]:
     return out
 
 
-def _write(fast: bool, normaliser: Normaliser) -> Any:
-    from whoosh.filedb.filestore import RamStorage
-
-    from search.whoosh.writer import write_into
-
-    return write_into(RamStorage(), _rows(), normaliser, fast, block_postings=4)
-
-
-def _reads_alike(ix: Any) -> bool:
-    """The block reader and Whoosh's matcher give the same postings of every term."""
-    from search.whoosh.postings import read_postings
-
-    with ix.reader() as reader:
-        for fieldname, btext in reader.all_terms():
-            fast = read_postings(reader, fieldname, btext, True)
-            if fast != read_postings(reader, fieldname, btext, False):
-                return False
-    return True
-
-
-def _check_layout(ix: Any) -> None:
-    """The names :mod:`search.layout` knows are the ones Whoosh gives its files."""
-    names = list(ix.storage.list())
-    toc = [n for n in names if n.startswith(f"_{INDEX_NAME}_") and n.endswith(".toc")]
-    if not toc or not any(n.endswith(SEGMENT_SUFFIX) for n in names):
-        raise WhooshMismatch(f"an index's files are not named as expected: {sorted(names)}")
-    writer = ix.writer()
+@functools.lru_cache(maxsize=1)
+def _stock() -> tuple[Any, dict[Any, Any]]:
+    """Whoosh's own index of the probe and what it reads back; stops where Whoosh's own
+    writer fails or its write lock has another name than :mod:`search.layout` knows."""
+    try:
+        ix = _write(False)
+        expected = _dump(ix)
+        writer = ix.writer()
+    except Exception as exc:
+        raise _stop(f"its own writer fails: {exc!r}") from exc
     try:
         if WRITE_LOCK not in ix.storage.locks:
-            raise WhooshMismatch(f"the write lock is not {WRITE_LOCK}")
+            raise _stop(f"the write lock is not {WRITE_LOCK}")
     finally:
         writer.cancel()
+    return ix, expected
+
+
+def check_writer() -> bool:
+    """Whether the bulk writer writes what Whoosh's own writer writes."""
+    if not _names_there(_WRITER_NAMES):
+        return False
+    expected = _stock()[1]
+    try:
+        return _dump(_write(True)) == expected
+    except Exception:
+        return False
+
+
+def check_reader() -> bool:
+    """Whether the block reader reads every posting list as Whoosh's matcher does."""
+    from search.whoosh.postings import read_postings
+
+    if not _names_there(_READER_NAMES):
+        return False
+    try:
+        with _stock()[0].reader() as reader:
+            return all(
+                read_postings(reader, name, btext, True)
+                == read_postings(reader, name, btext, False)
+                for name, btext in reader.all_terms()
+            )
+    except Exception:
+        return False
+
+
+@functools.lru_cache(maxsize=1)
+def bulk_writer() -> bool:
+    """Use the bulk writer (checked once per process, before its first use)."""
+    ok = check_writer()
+    if not ok and NAMES.writer:
+        _off("writer")
+    return ok
+
+
+@functools.lru_cache(maxsize=1)
+def block_reader() -> bool:
+    """Use the block reader (checked once per process, before its first use)."""
+    ok = check_reader()
+    if not ok and NAMES.reader:
+        _off("reader")
+    return ok
 
 
 def check() -> Internals:
-    """Write and read a small index both ways; which fast paths answer as Whoosh does."""
-    normaliser = Normaliser(fold={})  # not OpenCC's fold table (~0.5 s)
-    try:
-        stock = _write(False, normaliser)
-        expected = _dump(stock)
-    except Exception as exc:
-        raise WhooshMismatch(f"Whoosh's own writer fails: {exc!r}") from exc
-    _check_layout(stock)
-    try:
-        reader = _reads_alike(stock)
-    except Exception:
-        reader = False
-    try:
-        writer = _dump(_write(True, normaliser)) == expected
-    except Exception:
-        writer = False
-    return Internals(writer=writer, reader=reader)
-
-
-def _version() -> str:
-    try:
-        return importlib.metadata.version("whoosh-reloaded")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _checked() -> Internals:
-    try:
-        internals = check()
-    except WhooshMismatch as exc:
-        raise WhooshMismatch(
-            f"search: whoosh-reloaded {_version()} does not work as {TESTED} did ({exc}); "
-            f"install whoosh-reloaded~={TESTED}"
-        ) from None
-    off = [name for name in ("writer", "reader") if not getattr(internals, name)]
-    if off:
-        logging.getLogger("search").warning(
-            "search: whoosh-reloaded %s differs from %s: using Whoosh's own %s (slower)",
-            _version(),
-            TESTED,
-            " and ".join(off),
-        )
-    return internals
-
-
-INTERNALS = _checked()
+    """Both probes, afresh (what :func:`bulk_writer` and :func:`block_reader` keep)."""
+    _stock.cache_clear()
+    return Internals(writer=check_writer(), reader=check_reader())

@@ -16,7 +16,7 @@ from search.analysis import Normaliser
 from search.layout import INDEX_FORMAT, INDEX_NAME, format_error, index_format, index_key
 from search.model import Outcome, Query
 from search.whoosh.evaluate import ResultCache, Searcher
-from search.whoosh.guard import INTERNALS
+from search.whoosh.guard import block_reader
 from search.whoosh.schema import NAMED_FIELDS, analyzer_of, share_normaliser
 from search.whoosh.stats import IndexData
 
@@ -86,7 +86,8 @@ class LiveIndex:
     later. Requests in flight finish on the searcher they hold: on Linux an open file
     survives its deletion. An index that cannot be opened (a TOC whose segments are
     gone, a half-written folder) is retried and meanwhile the previous one serves.
-    ``fast``: the engine's own block reads (see :mod:`search.whoosh.guard`).
+    ``fast``: the engine's own block reads; by default where
+    :func:`search.whoosh.guard.block_reader` finds that they read as Whoosh's matcher.
     """
 
     def __init__(
@@ -101,7 +102,7 @@ class LiveIndex:
         self.interval = interval
         self.cache_size = cache_size
         self.unit_cache = unit_cache
-        self.fast = INTERNALS.reader if fast is None else fast
+        self.fast = block_reader() if fast is None else fast
         self._lock = threading.Lock()
         self._current: _Generation | None = None
         self._checked = float("-inf")

@@ -6,8 +6,9 @@ read back from a column for every posting, one ``add_posting`` each). The bulk w
 (:class:`BulkWriter`) keeps a document's text field as one normalised string until the
 segment is committed, then sorts every bigram occurrence of the segment with numpy
 (:mod:`search.whoosh.blocks`) and writes the blocks, postings streams and terms table
-itself. Where :mod:`search.whoosh.guard` finds Whoosh's internals changed, every index
-is written by Whoosh's standard writer instead (``fast=False``): slower, the same answers.
+itself (numpy is imported only then). Where :mod:`search.whoosh.guard` finds Whoosh's
+internals changed, every index is written by Whoosh's standard writer instead
+(``fast=False``): slower, the same answers. Updates always use Whoosh's own writer.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from whoosh.writing import SegmentWriter
 
 from search.analysis import RUN_END, Normaliser, positioned, release_memory
 from search.layout import INDEX_NAME
-from search.whoosh.blocks import gram_blocks
 from search.whoosh.schema import (
     TEXT_FIELDS,
     GramField,
@@ -40,7 +40,6 @@ from search.whoosh.schema import (
     make_schema,
     share_normaliser,
 )
-from search.whoosh.terms import add_terms, write_blocks, write_hashes
 
 #: Posting blocks under this many bytes are stored uncompressed: compressing one costs
 #: a zlib call (~17 us to set up) and saves little or nothing. A block's info says
@@ -100,6 +99,7 @@ class _Codec(W3Codec):
 
 
 def codec(fast: bool, block_postings: int = BLOCK_POSTINGS) -> W3Codec:
+    """The bulk writer's codec (``fast``), else Whoosh's own with the same block size."""
     return _Codec(blocklimit=block_postings) if fast else W3Codec(blocklimit=block_postings)
 
 
@@ -121,7 +121,7 @@ def compressor() -> tuple[Any, int]:
 
 class BulkWriter(SegmentWriter):
     """A segment writer for a fresh index: the postings of :class:`GramField` fields
-    are computed for the whole segment at once at commit (:func:`gram_blocks`), not
+    are computed for the whole segment at once at commit (``blocks.gram_blocks``), not
     per document and term. Other fields take Whoosh's path. Never merges: its commit
     adds one segment. ``tests/search/test_whoosh_writer.py`` checks that what Whoosh
     reads back is what its own writer writes."""
@@ -142,10 +142,12 @@ class BulkWriter(SegmentWriter):
         stored._compress, stored._level = compressor()
 
     def _bulk_terms_table(self) -> None:
-        """The terms table takes entries in bulk (:func:`add_terms`), lays out its hash
-        tables with numpy (:func:`write_hashes`), and uses CRC-32 hashes (Whoosh's hash
+        """The terms table takes entries in bulk (``terms.add_terms``), lays out its hash
+        tables with numpy (``terms.write_hashes``), and uses CRC-32 hashes (Whoosh's hash
         type 1: ``zlib.crc32``, ~5x cheaper than its default MD5, here and at each
         lookup); the type is in the file's header, just written."""
+        from search.whoosh.terms import write_hashes  # numpy: not for an update
+
         tindex = self.fieldwriter._tindex
         tindex._bulk = []
         tindex._write_hashes = types.MethodType(write_hashes, tindex)
@@ -237,6 +239,9 @@ class BulkWriter(SegmentWriter):
             lengths.close()
 
     def _write_field(self, name: str) -> None:
+        from search.whoosh.blocks import gram_blocks
+        from search.whoosh.terms import add_terms, write_blocks
+
         field_ = self.schema[name]
         writer = self.fieldwriter
         writer.start_field(name, field_)
@@ -262,7 +267,7 @@ def write_documents(
     rows: Iterable[dict[str, Any]],
     normaliser: Normaliser,
     *,
-    fast: bool = True,
+    fast: bool | None = None,
     segment_positions: int = 4_000_000,
     batch: int = 256,
     block_postings: int = BLOCK_POSTINGS,
@@ -273,7 +278,12 @@ def write_documents(
     ``segment_positions`` term occurrences (~1,400 articles of 3,000 characters; the
     commit's arrays take ~30 bytes per occurrence), so memory stays bounded and a large
     bulletin gets a few segments. Rows are normalised ``batch`` at a time. ``fast``:
-    the bulk writer; else Whoosh's own (one segment)."""
+    the bulk writer, else Whoosh's own (one segment); by default the bulk writer where
+    :func:`search.whoosh.guard.bulk_writer` finds that it writes what Whoosh writes."""
+    if fast is None:
+        from search.whoosh.guard import bulk_writer
+
+        fast = bulk_writer()
     index_dir.mkdir(parents=True, exist_ok=True)
     storage = FileStorage(str(index_dir))
     ix = write_into(storage, rows, normaliser, fast, segment_positions, batch, block_postings)
@@ -353,15 +363,15 @@ def update_documents(
     rows: Iterable[dict[str, Any]],
     removed: Iterable[str],
     normaliser: Normaliser | None = None,
-    *,
-    fast: bool = True,
 ) -> None:
     """Replace the documents of ``rows`` (by slug) and delete ``removed`` in an existing
-    index, as one new commit (existing segment files are not changed)."""
+    index, as one new commit (existing segment files are not changed). Whoosh's own
+    writer and codec: an update's segment is small, and its path uses no internals (so
+    it needs no check, and an edit's build does not pay for one)."""
     ix = index.open_dir(str(index_dir), indexname=INDEX_NAME)
     if normaliser is not None:
         share_normaliser(ix.schema, normaliser)
-    writer = ix.writer(codec=codec(fast))
+    writer = ix.writer(codec=codec(False))
     try:
         for slug in removed:
             writer.delete_by_term("slug", slug)

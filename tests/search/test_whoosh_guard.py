@@ -16,6 +16,7 @@ from search.analysis import Normaliser
 from search.indexing import document_row
 from search.query import parse
 from search.whoosh import LiveIndex, update_documents, write_documents
+from search.whoosh.postings import W3LeafMatcher
 from search.whoosh.writer import SegmentWriter
 from tests.search.corpus import all_documents
 
@@ -33,8 +34,9 @@ QUERIES = [
 
 def test_this_whoosh_allows_both_fast_paths() -> None:
     """whoosh-reloaded as pinned: the bulk writer and the block reader are used."""
-    assert guard.Internals(writer=True, reader=True) == guard.INTERNALS
-    assert guard.check() == guard.INTERNALS
+    assert guard.Internals(writer=True, reader=True) == guard.NAMES
+    assert guard.check() == guard.Internals(writer=True, reader=True)
+    assert guard.bulk_writer() and guard.block_reader()
 
 
 def _index(folder: Path, fast: bool) -> LiveIndex:
@@ -44,7 +46,7 @@ def _index(folder: Path, fast: bool) -> LiveIndex:
     write_documents(folder, (document_row(d) for d in docs), normaliser, fast=fast)
     changed = [dataclasses.replace(d, title=d.title + "（修订）") for d in docs[3:6]]
     rows = [document_row(d) for d in changed]
-    update_documents(folder, rows, [d.slug for d in docs[:2]], normaliser, fast=fast)
+    update_documents(folder, rows, [d.slug for d in docs[:2]], normaliser)
     return LiveIndex(folder, cache_size=0, fast=fast)
 
 
@@ -76,9 +78,21 @@ def test_a_reader_that_differs_turns_the_block_reader_off(
 
     monkeypatch.setattr(search.whoosh.postings, "read_postings", drops_the_last)
     assert guard.check() == guard.Internals(writer=True, reader=False)
-    with caplog.at_level(logging.WARNING, logger="search"):
-        assert guard._checked() == guard.Internals(writer=True, reader=False)
+    guard.block_reader.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="search"):
+            assert not guard.block_reader()
+    finally:
+        guard.block_reader.cache_clear()
     assert "using Whoosh's own reader (slower)" in caplog.text
+
+
+def test_a_missing_internal_name_turns_its_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """(Whoosh itself uses the name too, so nothing else is asked of it here.)"""
+    assert guard._names_there(guard._READER_NAMES)
+    monkeypatch.delattr(W3LeafMatcher, "_goto")
+    assert not guard._names_there(guard._READER_NAMES)
+    assert not guard.check_reader()
 
 
 def test_blocks_that_read_otherwise_turn_the_bulk_writer_off(
@@ -96,10 +110,12 @@ def test_a_whoosh_whose_writer_fails_stops_with_one_message(
 
     monkeypatch.setattr(SegmentWriter, "add_document", fails)
     with pytest.raises(guard.WhooshMismatch) as stopped:
-        guard._checked()
+        guard.check()
     message = str(stopped.value)
     assert message.startswith("search: whoosh-reloaded 2.7.5 does not work as 2.7.5 did")
     assert message.endswith("install whoosh-reloaded~=2.7.5") and "\n" not in message
+    monkeypatch.undo()
+    guard.check()  # the probe's index of Whoosh's own, kept for the process, is sound again
 
 
 def test_file_names_other_than_whooshs_stop_with_one_message(
@@ -107,4 +123,9 @@ def test_file_names_other_than_whooshs_stop_with_one_message(
 ) -> None:
     monkeypatch.setattr(guard, "WRITE_LOCK", "MAIN_LOCK")
     with pytest.raises(guard.WhooshMismatch, match="the write lock is not MAIN_LOCK"):
-        guard._checked()
+        guard.check()
+    monkeypatch.setattr(guard, "SEGMENT_SUFFIX", ".segment")
+    with pytest.raises(guard.WhooshMismatch, match=r"its files are named '_MAIN_7.toc', \*.seg"):
+        guard._check_names()
+    monkeypatch.undo()
+    guard.check()
