@@ -16,7 +16,8 @@ Generates the corpus of bench/corpus.py (into a temporary folder unless --keep),
    templates/base.html (only when the build has a --templates option; otherwise the
    figure is a plain rebuild and says so), each checked against a clean full build of
    the same input: every file byte for byte except _search/whoosh/, and the same search
-   answers for a sample of queries;
+   answers for every query of the set (both scripts, 50 results with snippets and facets,
+   and the whole ranking with exact scores);
 3. search latency (p50/p95) of a fixed query set, in-process through search.query.answer
    over the index of the full build.
 
@@ -350,7 +351,7 @@ def compare_trees(a: Path, b: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def searcher(output: Path) -> Iterator[Callable[[str, str], dict[str, Any]]]:
+def searcher(output: Path) -> Iterator[Callable[..., dict[str, Any]]]:
     """answer(q, variant) over a built site, in-process, as the service answers."""
     from search.query import answer, parse_params
     from search.service import SearchApp
@@ -358,8 +359,9 @@ def searcher(output: Path) -> Iterator[Callable[[str, str], dict[str, Any]]]:
     app = SearchApp(output)
     site = app.state.site()
 
-    def ask(q: str, variant: str) -> dict[str, Any]:
-        request = parse_params({"q": q, "variant": variant}, site.variants, site.default_variant)
+    def ask(q: str, variant: str, per_page: int = 10) -> dict[str, Any]:
+        params = {"q": q, "variant": variant, "per_page": str(per_page)}
+        request = parse_params(params, site.variants, site.default_variant)
         return answer(app.index, request, site)
 
     try:
@@ -368,14 +370,46 @@ def searcher(output: Path) -> Iterator[Callable[[str, str], dict[str, Any]]]:
         app.index.close()
 
 
+@contextlib.contextmanager
+def ranker(output: Path) -> Iterator[Callable[[str], list[tuple[str, float]]]]:
+    """Every hit of a query (up to 1,000) with its exact score, in order."""
+    from search.layout import index_dir
+    from search.query import TIME_LIMIT, parse
+    from search.whoosh import LiveIndex
+
+    live = LiveIndex(index_dir(output), cache_size=0)
+
+    def rank(q: str) -> list[tuple[str, float]]:
+        outcome = live.search(parse(q), 0, 1000, TIME_LIMIT)
+        return [(str(h.stored["slug"]), h.score) for h in outcome.hits]
+
+    try:
+        yield rank
+    finally:
+        live.close()
+
+
 def compare_answers(a: Path, b: Path, queries: Sequence[str]) -> list[str]:
+    """Every query's answer in both scripts (50 results: order, totals, facets,
+    snippets) and its whole ranking with exact scores."""
     diffs = []
-    with searcher(a) as ask_a, searcher(b) as ask_b:
+    with searcher(a) as ask_a, searcher(b) as ask_b, ranker(a) as rank_a, ranker(b) as rank_b:
         for q in queries:
             for variant in ("zh-hans", "zh-hant"):
-                got, want = ask_a(q, variant), ask_b(q, variant)
+                got, want = ask_a(q, variant, 50), ask_b(q, variant, 50)
                 if got != want:
                     diffs.append(f"{q!r} ({variant}): {got['total']} vs {want['total']} results")
+            got_rank, want_rank = rank_a(q), rank_b(q)
+            if got_rank != want_rank:
+                where = next(
+                    (
+                        i
+                        for i, (x, y) in enumerate(zip(got_rank, want_rank, strict=False))
+                        if x != y
+                    ),
+                    min(len(got_rank), len(want_rank)),
+                )
+                diffs.append(f"{q!r}: ranking or scores differ from result {where + 1}")
     return diffs
 
 
@@ -478,6 +512,7 @@ class Incremental:
             "identical": not files and not answers,
             "file_diffs": files,
             "answer_diffs": answers[:10],
+            "queries": len(queries),
         }
 
     def run(self, corpus: corpus_mod.Corpus, queries: Sequence[str]) -> dict[str, Any]:
@@ -525,7 +560,7 @@ class Incremental:
             )
         result["template_edit_s"] = median(times)
         if self.templates is not None:
-            result["template_edit_check"] = self.clean_compare("template edits", queries[:20])
+            result["template_edit_check"] = self.clean_compare("template edits", queries)
         return result
 
 
@@ -577,7 +612,8 @@ def print_table(report: dict[str, Any]) -> None:
         chk = inc["article_edit_check"]
         p(
             f"  one article edited              {inc['article_edit_s']:7.2f} s   "
-            f"identical to clean build: {'yes' if chk['identical'] else 'NO'}; "
+            f"identical to clean build: {'yes' if chk['identical'] else 'NO'} "
+            f"({chk['queries']} queries); "
             f"edit found by search: {'yes' if inc['article_edit_found_in_index'] else 'NO'}"
         )
         for d in chk["file_diffs"] + chk["answer_diffs"]:
@@ -586,6 +622,7 @@ def print_table(report: dict[str, Any]) -> None:
         if "template_edit_check" in inc:
             tchk = inc["template_edit_check"]
             line += f"   identical to clean build: {'yes' if tchk['identical'] else 'NO'}"
+            line += f" ({tchk['queries']} queries)"
             p(line)
             for d in tchk["file_diffs"] + tchk["answer_diffs"]:
                 p(f"      {d}")

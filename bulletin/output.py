@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO
 
+from search import layout
+
 AT_FDCWD = -100
 RENAME_EXCHANGE = 2
 #: A file in a tree that a build moved aside as ``OUTPUT.previous``: only such a tree is
@@ -155,7 +157,7 @@ def link_folder(source: Path, target: Path) -> None:
     """Hard-link every file of ``source`` (one level) into a new folder ``target``."""
     target.mkdir(parents=True)
     for entry in sorted(os.scandir(source), key=lambda e: e.name):
-        if entry.is_file() and not entry.name.endswith("_WRITELOCK"):
+        if entry.is_file() and not layout.is_write_lock(entry.name):
             os.link(entry.path, target / entry.name)
 
 
@@ -292,7 +294,7 @@ def publish_changes(
     a few pages old and a few new for the moment the renames take."""
     output = output.absolute()
     staging, previous = _fill_staging(output, fill, small_tree)
-    new_index = staging / "_search" / "whoosh"
+    new_index = layout.index_dir(staging)
     made: set[Path] = set()
     for name in sorted(entry.name for entry in os.scandir(staging) if entry.is_file()):
         target = output / _unflatten(name)
@@ -301,7 +303,7 @@ def publish_changes(
             made.add(target.parent)
         os.replace(staging / name, target)
     if new_index.is_dir():
-        live = output / "_search" / "whoosh"
+        live = layout.index_dir(output)
         if not live.is_dir():
             os.rename(new_index, live)
         elif not _exchange(new_index, live):

@@ -68,10 +68,8 @@ from bulletin.pdf import IssuePdf, engine_version, load_engine
 from bulletin.problems import ContentError, OutputError, Problem, UsageError
 from bulletin.render import TEMPLATES_DIR, Assets, SiteRenderer, make_environment
 from bulletin.site_index import (
-    INDEX_FOLDER,
     Indexing,
     IndexPlan,
-    index_files,
     plan_index,
     segments_after,
 )
@@ -80,8 +78,9 @@ from bulletin.sources import SourceTree, read_tree
 from bulletin.taxonomy import build_taxonomies
 from bulletin.tuning import DEFAULT, Tuning, collector_paused
 from bulletin.variants import Variant, local_converters, make_variants, phrases_text
+from search import layout
 
-OUTPUT_MARK = "_search/meta.json"  # a folder holding this was written by a build
+OUTPUT_MARK = layout.META  # a folder holding this was written by a build
 
 __all__ = ["TEMPLATES_DIR", "BuildResult", "Checked", "UsageError", "build", "check"]
 
@@ -534,7 +533,7 @@ def _fill(plan: PagePlan, render: Callable[..., None], output: Path, staging: Pa
     for rel, previous in plan.kept.items():
         link_file(Path(previous), staging / rel)
     if plan.reuse_index:
-        link_folder(output / INDEX_FOLDER, staging / INDEX_FOLDER)
+        link_folder(layout.index_dir(output), layout.index_dir(staging))
     render(staging, flat=False)
 
 
@@ -614,7 +613,7 @@ def record(
     """Keep what this build made for the next one (after it was published). A cache
     that cannot be written is dropped, with a warning: the site is published."""
     folder, output = cache_path(options.output), options.output
-    index_now = index_files(output)
+    index_now = layout.index_files(output)
     keys = {**plan.keys, **dict.fromkeys([*plan.files, *plan.statics], "file")}
     keys.update(dict.fromkeys(index_now, "index"))
     before = previous.state.parsed

@@ -44,6 +44,8 @@ from bulletin.taxonomy import (
     build_archive,
 )
 from bulletin.variants import Variant
+from search.documents import SearchDocument, Shown
+from search.layout import SearchMeta
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 #: A body slot (see :class:`bulletin.bodies.BodyRef`); ``/slug`` after the key: the body
@@ -637,43 +639,43 @@ def search_documents(
     variants: Mapping[str, Variant],
     issues_by_slug: Mapping[str, Issue],
     slugs: set[str] | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[SearchDocument]:
     """What the search index gets for each published article (the search contract);
     only the articles of ``slugs`` when given."""
     for article in site.articles:
         if slugs is not None and article.slug not in slugs:
             continue
         issue = issues_by_slug.get(article.issue)
-        display = {
-            name: {
-                "title": variant.text(article.title),
-                "county": variant.text(article.county),
-                "theme": variant.text(article.theme),
-            }
+        shown = {
+            name: Shown(
+                variant.text(article.title),
+                variant.text(article.county),
+                variant.text(article.theme),
+            )
             for name, variant in variants.items()
         }
-        yield {
-            "slug": article.slug,
-            "title": html_to_text(article.title),
-            "body": bodies.get(article.slug).text,
-            "county": article.county,
-            "theme": article.theme,
-            "city": article.city,
-            "province": article.province,
-            "slogans": list(article.slogans),
-            "tags": list(article.tags),
-            "date": article.date.isoformat(),
-            "issue": article.issue,
-            "issue_title": html_to_text(issue.title) if issue else "",
-            "display": display,
-        }
+        yield SearchDocument(
+            slug=article.slug,
+            title=html_to_text(article.title),
+            body=bodies.get(article.slug).text,
+            county=article.county,
+            theme=article.theme,
+            date=article.date.isoformat(),
+            slogans=tuple(article.slogans),
+            tags=tuple(article.tags),
+            city=article.city,
+            province=article.province,
+            issue=article.issue,
+            issue_title=html_to_text(issue.title) if issue else "",
+            shown=shown,
+        )
 
 
-def search_meta(site: Site, base_path: str, has_phrases: bool) -> dict[str, Any]:
+def search_meta(site: Site, base_path: str, has_phrases: bool) -> SearchMeta:
     """What the search service needs to know of the site (written to _search/meta.json)."""
-    return {
-        "variants": list(site.config.variants),
-        "default_variant": site.config.variants[0],
-        "base_path": base_path,
-        "phrases": "phrases.txt" if has_phrases else None,
-    }
+    return SearchMeta(
+        variants=tuple(site.config.variants),
+        default_variant=site.config.variants[0],
+        base_path=base_path,
+        phrases="phrases.txt" if has_phrases else None,
+    )

@@ -9,7 +9,6 @@ the pages' staging folder gets it when both are done.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Iterator, Mapping
@@ -25,13 +24,9 @@ from bulletin.model import Site
 from bulletin.parallel import Forked
 from bulletin.render import search_documents, search_meta
 from bulletin.variants import Variant
-from search.indexing import update_index, write_index
-
-#: Each incremental update adds a small segment to the index (Whoosh merges small ones
-#: as it commits), and every search reads every segment; once updates have added this
-#: many, the index is written afresh (in its own process, beside the pages).
-MAX_INDEX_UPDATES = 16
-INDEX_FOLDER = "_search/whoosh"
+from search import layout
+from search.indexing import rewrite_due, update_index, write_index
+from search.layout import SearchMeta
 
 
 @dataclass(frozen=True)
@@ -39,7 +34,7 @@ class IndexPlan:
     """What the search index needs this build."""
 
     files: Mapping[str, bytes]  # _search/ files beside the index (phrases, meta)
-    meta: Mapping[str, Any]
+    meta: SearchMeta
     state: str  # digest of what every document of the index depends on
     documents: Mapping[str, tuple[str, str]]  # slug -> what its document depends on
     mode: Literal["unchanged", "update", "fresh"]
@@ -52,8 +47,7 @@ def plan_index(
     site: Site, bodies: Bodies, phrases: bytes, previous: PreviousBuild, output: Path
 ) -> IndexPlan:
     meta = search_meta(site, _base_path(site.config.base_url), has_phrases=True)
-    meta_json = json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
-    files = {"_search/phrases.txt": phrases, "_search/meta.json": meta_json.encode("utf-8")}
+    files = {layout.PHRASES: phrases, layout.META: meta.to_bytes()}
     issue_titles = {issue.slug: issue.title for issue in site.issues}
     # what an article's search document depends on, as strings compared for equality:
     # its body key stands for its file, and its issue's title is in the document
@@ -62,13 +56,13 @@ def plan_index(
         for a in site.articles
     }
     state = digest(*files.values())
-    current = index_files(output)
+    current = layout.index_files(output)
     before = previous.state
     reusable = (
         previous.loaded
         and before.index_state == state
         and bool(current)
-        and segments(current) < before.index_segments + MAX_INDEX_UPDATES
+        and not rewrite_due(layout.count_segments(current), before.index_segments)
         and not previous.changed_files(str(output), current)
         and all(before.files[rel][0] == "index" for rel in current)
     )
@@ -84,29 +78,13 @@ def _base_path(base_url: str) -> str:
     return urlsplit(base_url).path or "/"
 
 
-def index_files(output: Path) -> list[str]:
-    """The search index's files in an output folder, as output-relative paths."""
-    folder = output / INDEX_FOLDER
-    if not folder.is_dir():
-        return []
-    return sorted(
-        f"{INDEX_FOLDER}/{p.name}"
-        for p in folder.iterdir()
-        if p.is_file() and not p.name.endswith("_WRITELOCK")
-    )
-
-
-def segments(files: list[str] | tuple[str, ...]) -> int:
-    return sum(rel.endswith(".seg") for rel in files)
-
-
 def segments_after(plan: IndexPlan, now: list[str], recorded: int) -> int:
     """The number of segments of the index when it was last written afresh: an update
     keeps the previous segment files and adds one; when Whoosh merged small ones away,
     or the index was written afresh, the count is taken afresh."""
-    before = {rel for rel in plan.current if rel.endswith(".seg")}
-    fresh = not before or not before <= {rel for rel in now if rel.endswith(".seg")}
-    return segments(now) if fresh else recorded
+    before = set(layout.segment_files(list(plan.current)))
+    fresh = not before or not before <= set(layout.segment_files(now))
+    return layout.count_segments(now) if fresh else recorded
 
 
 class Indexing:
@@ -134,7 +112,7 @@ class Indexing:
     def __enter__(self) -> Indexing:
         if self.plan.mode != "unchanged":
             self.scratch.mkdir(parents=True)
-            (self.scratch / "phrases.txt").write_bytes(self.plan.files["_search/phrases.txt"])
+            (self.scratch / "phrases.txt").write_bytes(self.plan.files[layout.PHRASES])
             self.work = Forked(self._write, fork=self.fork)
         return self
 
@@ -149,8 +127,8 @@ class Indexing:
             return
         self.work.result()
         self.work = None
-        (staging / "_search").mkdir(parents=True, exist_ok=True)
-        os.rename(self.scratch / "whoosh", staging / INDEX_FOLDER)
+        layout.index_dir(staging).parent.mkdir(parents=True, exist_ok=True)
+        os.rename(self.scratch / "whoosh", layout.index_dir(staging))
 
     def _documents(self, slugs: frozenset[str] | None = None) -> Iterator[Any]:
         issues = {issue.slug: issue for issue in self.site.issues}
@@ -161,10 +139,10 @@ class Indexing:
         """Update the previous index with what changed, or write a fresh one."""
         plan, index_dir = self.plan, self.scratch / "whoosh"
         converters = {name: variant.converter for name, variant in self.variants.items()}
-        meta = dict(plan.meta)
+        meta = plan.meta
         if plan.mode == "update":
             update = self._documents(plan.changed)
-            previous = self.output / INDEX_FOLDER
+            previous = layout.index_dir(self.output)
             args = (index_dir, previous, update, set(plan.changed), set(plan.removed))
             if update_index(*args, meta, converters):
                 return

@@ -22,7 +22,6 @@ query for 着 also finds 著.
 
 from __future__ import annotations
 
-import collections
 import functools
 import itertools
 import unicodedata
@@ -367,12 +366,3 @@ def gram_positions(norm: str) -> dict[str, list[int]]:
     for gram in [g for g in grams if g[0] == RUN_END]:
         del grams[gram]
     return grams
-
-
-def unit_counts(norm: str) -> dict[str, int]:
-    """Unit -> occurrences in normalised text (spaces and line breaks left out): the
-    units :func:`iter_runs` gives, counted."""
-    counts = collections.Counter(norm)
-    counts.pop(SPACE, None)
-    counts.pop("\n", None)
-    return counts

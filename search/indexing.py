@@ -1,4 +1,8 @@
-"""Writing the search index: the generator's entry point :func:`write_index`."""
+"""Writing the search index from the generator's documents: :func:`write_index` (a
+fresh index), :func:`update_index` (the previous one with what changed), and when an
+update is no longer worth it (:func:`rewrite_due`). Whoosh is imported only when an
+index is written (:mod:`search.whoosh`), not by a build that keeps its index.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from search.analysis import IRREGULAR, Normaliser, release_memory
+from search.documents import SearchDocument
+from search.layout import INDEX_FORMAT, SearchMeta, index_file_names, index_format, index_key
 from search.scripts import Converter, make_converter
 
-#: Separator for Whoosh's comma-separated KEYWORD fields; a comma inside a name is
-#: replaced by the full-width one so the name stays whole.
-_COMMA = ","
+#: Each update adds a small segment (Whoosh merges small ones as it commits), and every
+#: query reads every segment; once updates have added this many segments since the
+#: index was last written afresh, it is written afresh again (beside the pages).
+MAX_UPDATE_SEGMENTS = 16
 
 
-def _keywords(values: Iterable[str]) -> str:
-    return _COMMA.join(v.replace(",", "，").strip() for v in values if v and v.strip())
+def rewrite_due(segments: int, segments_when_written: int) -> bool:
+    """Whether an index of ``segments`` segments, which had ``segments_when_written``
+    when it was last written afresh, should be written afresh rather than updated."""
+    return segments >= segments_when_written + MAX_UPDATE_SEGMENTS
 
 
 #: Joins texts for one OpenCC call: a private-use character no dictionary entry holds,
@@ -33,7 +42,7 @@ _FEW_CHARS = 200_000
 
 
 def variant_pairs(
-    documents: list[dict[str, Any]],
+    documents: list[SearchDocument],
     variants: Iterable[str],
     phrases: Path | None,
     base: Normaliser,
@@ -43,32 +52,16 @@ def variant_pairs(
     context-free fold does not join (借 -> 藉 in 凭借): folded too, so a reader's query
     copied from a Traditional page finds the article.
 
-    Each title, body and slogan is converted whole; where the conversion keeps its
-    length, and normalisation keeps the length of both, each position whose
-    normalised characters differ gives the pair of the original characters there.
-
-    The conversion is OpenCC's (~0.25 us a character: most of the cost), unless a
-    document brings it: ``doc["converted"][variant]``, a dict of ``title``, ``body``
-    and ``slogans`` (a list), each the site converter's output for the document's
-    own field. ``converters``: the site's converters by variant, if the caller has
-    them (else they are made, ``make_converter(variant, phrases)``, ~40-80 ms each)."""
+    Each title, body and slogan is converted whole (OpenCC, ~0.25 us a character: most
+    of the cost); where the conversion keeps its length, and normalisation keeps the
+    length of both, each position whose normalised characters differ gives the pair of
+    the original characters there. ``converters``: the site's converters by variant, if
+    the caller has them (else they are made, ``make_converter(variant, phrases)``)."""
     pairs: set[tuple[str, str]] = set()
+    texts = [t for doc in documents for t in (doc.title, doc.body, *doc.slogans)]
+    if not texts:
+        return pairs
     for variant in variants:
-        texts: list[str] = []  # to convert
-        given: list[str] = []  # with their conversion in the document
-        conversions: list[str] = []
-        for doc in documents:
-            own = (doc.get("title", ""), doc.get("body", ""), *doc.get("slogans", []))
-            theirs = _given_conversion(doc, variant)
-            if theirs is not None and len(theirs) == len(own):
-                given += own
-                conversions += theirs
-            else:
-                texts += own
-        for start, end in _batches(given):
-            pairs |= _text_pairs(given[start:end], conversions[start:end], base)
-        if not texts:
-            continue
         converter = (converters or {}).get(variant) or make_converter(variant, phrases)
         for start, end in _batches(texts):
             batch = texts[start:end]
@@ -86,15 +79,6 @@ def _batches(texts: list[str]) -> Iterator[tuple[int, int]]:
             end += 1
         yield start, end
         start = end
-
-
-def _given_conversion(doc: dict[str, Any], variant: str) -> tuple[str, ...] | None:
-    """The document's own conversion of its title, body and slogans, if it has one."""
-    converted = (doc.get("converted") or {}).get(variant)
-    if not isinstance(converted, dict) or not {"title", "body", "slogans"} <= converted.keys():
-        return None
-    fields = (converted["title"], converted["body"], *converted["slogans"])
-    return fields if all(isinstance(f, str) for f in fields) else None
 
 
 def _text_pairs(texts: list[str], converted: list[str], base: Normaliser) -> set[tuple[str, str]]:
@@ -161,111 +145,122 @@ def _differing_pairs(
     return pairs
 
 
-def document_row(doc: dict[str, Any]) -> dict[str, Any]:
-    """The Whoosh field values of one article."""
-    slogans = [s for s in doc.get("slogans") or [] if s]
-    title = doc.get("title", "")
-    body = doc.get("body", "")
-    date = str(doc.get("date", ""))
+def _keywords(values: Iterable[str]) -> str:
+    """Whoosh's comma-separated KEYWORD value; a comma inside a name becomes the
+    full-width one so the name stays whole."""
+    return ",".join(v.replace(",", "，").strip() for v in values if v and v.strip())
+
+
+def document_row(doc: SearchDocument) -> dict[str, Any]:
+    """The index's field values of one article."""
+    slogans = [s for s in doc.slogans if s]
     display = {
-        "title": title,
-        "county": doc.get("county", ""),
-        "theme": doc.get("theme", ""),
-        "variants": doc.get("display") or {},
+        "title": doc.title,
+        "county": doc.county,
+        "theme": doc.theme,
+        "variants": {
+            name: {"title": s.title, "county": s.county, "theme": s.theme}
+            for name, s in doc.shown.items()
+        },
     }
+    date = doc.date
     return {
-        "slug": doc["slug"],
-        "title": title,
+        "slug": doc.slug,
+        "title": doc.title,
         "slogans": "\n".join(slogans),
-        "body": body,
-        "county": doc.get("county", ""),
-        "theme": doc.get("theme", ""),
+        "body": doc.body,
+        "county": doc.county,
+        "theme": doc.theme,
         "slogan": _keywords(slogans),
-        "tag": _keywords(doc.get("tags") or []),
-        "year": date[:4],
-        "issue": doc.get("issue") or "",
+        "tag": _keywords(doc.tags),
+        "year": doc.year,
+        "issue": doc.issue,
         "date": date,
         "newest": -int(date.replace("-", "")) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else 0,
         "display": json.dumps(display, ensure_ascii=False, sort_keys=True),
     }
 
 
+def _phrases(index_dir: Path, meta: SearchMeta) -> Path | None:
+    """The phrase dictionary beside the index (``_search/phrases.txt``), if any."""
+    return index_dir.parent / meta.phrases if meta.phrases else None
+
+
+def _other_variants(meta: SearchMeta) -> list[str]:
+    return [v for v in meta.variants if v != "zh-hans"]
+
+
 def write_index(
     index_dir: Path,
-    documents: Iterable[dict[str, Any]],
-    meta: dict[str, Any],
+    documents: Iterable[SearchDocument],
+    meta: SearchMeta,
     converters: Mapping[str, Converter] | None = None,
 ) -> None:
-    """Write the Whoosh index of ``documents`` to ``index_dir`` (created) and ``meta`` to
-    ``index_dir/../meta.json``, in this one process (the generator runs it beside page
-    rendering; see ``docs/search.md``, Writing the index). ``converters``: as for
-    :func:`variant_pairs`."""
-    from search.engine import write_documents
+    """Write the index of ``documents`` to ``index_dir`` (created), in this one process
+    (the generator runs it beside page rendering). ``meta``: the site's variants and
+    phrase dictionary (beside the index); the caller writes it to ``meta.json``
+    (:func:`search.layout.write_meta`). ``converters``: as for :func:`variant_pairs`."""
+    from search.whoosh import write_documents
 
     index_dir = Path(index_dir)
     docs = list(documents)
-    phrases_name = meta.get("phrases")
-    phrases = (index_dir.parent / phrases_name) if phrases_name else None
-    variants = [v for v in meta.get("variants", []) if v != "zh-hans"]
     base = Normaliser()
-    pairs = variant_pairs(docs, variants, phrases, base, converters)
+    pairs = variant_pairs(docs, _other_variants(meta), _phrases(index_dir, meta), base, converters)
     release_memory()  # the converters
     normaliser = Normaliser(pairs, base=base)
-    write_documents(index_dir, (document_row(d) for d in docs), pairs, normaliser)
-    meta_path = index_dir.parent / "meta.json"
-    meta_path.write_text(
-        json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n", encoding="utf-8"
-    )
+    rows = (document_row(d) for d in docs)
+    write_documents(index_dir, rows, normaliser)
 
 
 def update_index(
     index_dir: Path,
     previous_dir: Path,
-    documents: Iterable[dict[str, Any]],
+    documents: Iterable[SearchDocument],
     changed: set[str],
     removed: set[str],
-    meta: dict[str, Any],
+    meta: SearchMeta,
     converters: Mapping[str, Converter] | None = None,
 ) -> bool:
     """Write ``index_dir`` as the index at ``previous_dir`` with the ``changed`` articles
-    (slugs, taken from ``documents``) replaced and the ``removed`` ones deleted.
+    (slugs, taken from ``documents``) replaced and the ``removed`` ones deleted. It then
+    answers every query exactly as a fresh index of the same documents (see
+    :mod:`search.whoosh.stats`).
 
     The previous index's files are hard-linked, never changed: Whoosh writes a new
     segment and a new TOC beside them, so a service reading the previous index is not
     disturbed. Returns False, writing nothing, where an update cannot give the same
-    answers as a fresh index (no previous index, or the changed articles need folding
-    pairs the previous index lacks); the caller then calls :func:`write_index`.
-    The normalisation is the previous index's (its fold table, stored with it, is
-    not rebuilt). ``converters``: as for :func:`variant_pairs`.
-    """
-    from search.engine import INDEX_NAME, index_normalisation, update_documents
+    answers as a fresh index (no previous index, one of another format, or changed
+    articles that need folding pairs the previous index lacks); the caller then calls
+    :func:`write_index`. The normalisation is the previous index's (its fold table,
+    stored with it, is not rebuilt)."""
+    from search.whoosh import index_normalisation, update_documents
 
-    if not any(previous_dir.glob(f"_{INDEX_NAME}_*.toc")):
+    if index_key(previous_dir) is None or index_format(previous_dir) != INDEX_FORMAT:
         return False
     try:
         stored_pairs, fold = index_normalisation(previous_dir)
     except Exception:  # an unreadable previous index: write a fresh one
         return False
-    old_pairs = set(stored_pairs)
-    changed_docs = [d for d in documents if d["slug"] in changed]
-    phrases_name = meta.get("phrases")
-    phrases = (index_dir.parent / phrases_name) if phrases_name else None
-    variants = [v for v in meta.get("variants", []) if v != "zh-hans"]
+    changed_docs = [d for d in documents if d.slug in changed]
     base = Normaliser(fold=fold)
-    if not variant_pairs(changed_docs, variants, phrases, base, converters) <= old_pairs:
+    phrases = _phrases(index_dir, meta)
+    if not variant_pairs(changed_docs, _other_variants(meta), phrases, base, converters) <= set(
+        stored_pairs
+    ):
         return False
-    index_dir.mkdir(parents=True)
-    for path in sorted(previous_dir.iterdir()):
-        if path.is_file() and not path.name.endswith("_WRITELOCK"):
-            try:
-                os.link(path, index_dir / path.name)
-            except OSError:
-                shutil.copyfile(path, index_dir / path.name)
-    normaliser = Normaliser(old_pairs, base=base)
-    rows = (document_row(d) for d in changed_docs)
+    _link_files(previous_dir, index_dir)
     if changed_docs or removed:
+        normaliser = Normaliser(stored_pairs, base=base)
+        rows = (document_row(d) for d in changed_docs)
         update_documents(index_dir, rows, sorted(removed), normaliser)
-    (index_dir.parent / "meta.json").write_text(
-        json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=2) + "\n", encoding="utf-8"
-    )
     return True
+
+
+def _link_files(source: Path, target: Path) -> None:
+    """Hard-link (else copy) the index files of ``source`` into a new folder."""
+    target.mkdir(parents=True)
+    for name in index_file_names(source):
+        try:
+            os.link(source / name, target / name)
+        except OSError:
+            shutil.copyfile(source / name, target / name)

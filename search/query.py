@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from search.analysis import Normaliser, literal_units
+from search.model import AnyOf, Clause, Filter, Hit, Literal, Query
 from search.scripts import Converter
 
 if TYPE_CHECKING:
-    from search.engine import Clause, Filter, Hit, Literal, LiveIndex, Query
+    from search.whoosh import LiveIndex
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 16
@@ -126,8 +127,6 @@ def _words(q: str) -> list[tuple[str, str, bool]]:
 
 def _clause(head: str, text: str, quoted: bool) -> tuple[Literal | Filter, bool] | None:
     """One word as a clause and whether it is negated; None for an empty word."""
-    from search.engine import Filter, Literal
-
     negated = False
     word = head if quoted else text
     if word.startswith("-") and (len(word) > 1 or quoted):
@@ -144,8 +143,6 @@ def _clause(head: str, text: str, quoted: bool) -> tuple[Literal | Filter, bool]
 
 def parse(q: str) -> Query:
     """The engine query for the syntax above; raises :class:`BadRequest`."""
-    from search.engine import AnyOf, Query
-
     items: list[tuple[Literal | Filter, bool] | str] = []
     negate_next = False
     for head, text, quoted in _words(_clean(q)):
@@ -191,8 +188,6 @@ def parse(q: str) -> Query:
 
 
 def with_filters(query: Query, county: str, theme: str) -> Query:
-    from search.engine import Filter, Query
-
     extra: list[Clause] = []
     if county:
         extra.append(Filter("county", county))
@@ -220,6 +215,24 @@ def snippet_html(
     reader's script, HTML-escaped. The marks are placed on the converted text by
     offset when conversion keeps the length (it does for s2tw/s2hk), so a mark never
     splits a phrase OpenCC converts as a whole."""
+    spans = _spans(body, literals, normaliser)
+    begin = _window_start(body, spans)
+    end = min(len(body), begin + SNIPPET_CHARS)
+    marks: list[tuple[int, int]] = []
+    for s, e, _ in spans:
+        s, e = max(s, begin) - begin, min(e, end) - begin
+        if s >= e:
+            continue
+        if marks and s <= marks[-1][1]:
+            marks[-1] = (marks[-1][0], max(marks[-1][1], e))
+        else:
+            marks.append((s, e))
+    text = _marked(body[begin:end], marks, converter).strip()
+    return (ELLIPSIS if begin > 0 else "") + text + (ELLIPSIS if end < len(body) else "")
+
+
+def _spans(body: str, literals: list[str], normaliser: Normaliser) -> list[tuple[int, int, int]]:
+    """(start, end, literal index) in ``body`` of each literal's matches, sorted."""
     norm, offsets = normaliser.normalise_with_offsets(body)
 
     def orig(i: int) -> int:
@@ -230,37 +243,33 @@ def snippet_html(
             return i + 1
         return offsets[i + 1] if i + 1 < len(offsets) else len(body)
 
-    spans: list[tuple[int, int, int]] = []  # (start, end, literal index)
+    spans: list[tuple[int, int, int]] = []
     for k, literal in enumerate(literals):
         needle = "".join(literal_units(normaliser, literal))
         if not needle:
             continue
         for i in _find_all(norm, needle):
             spans.append((orig(i), orig_end(i + len(needle) - 1), k))
-    spans.sort()
-    if spans:
-        best, best_score = spans[0][0], -1
-        for start, _, _ in spans:
-            kinds = {k for s, _, k in spans if start <= s < start + SNIPPET_CHARS - 30}
-            if len(kinds) > best_score:
-                best, best_score = start, len(kinds)
-        begin = max(0, best - 20)
-        newline = body.rfind("\n", begin, best)
-        if newline >= 0:
-            begin = newline + 1
-    else:
-        begin = 0
-    end = min(len(body), begin + SNIPPET_CHARS)
-    plain = body[begin:end]
-    marks: list[tuple[int, int]] = []
-    for s, e, _ in spans:
-        s, e = max(s, begin) - begin, min(e, end) - begin
-        if s >= e:
-            continue
-        if marks and s <= marks[-1][1]:
-            marks[-1] = (marks[-1][0], max(marks[-1][1], e))
-        else:
-            marks.append((s, e))
+    return sorted(spans)
+
+
+def _window_start(body: str, spans: list[tuple[int, int, int]]) -> int:
+    """Where the snippet starts: before the match with the most different literals in
+    the window after it, at the start of its line if that is near."""
+    if not spans:
+        return 0
+    best, best_score = spans[0][0], -1
+    for start, _, _ in spans:
+        kinds = {k for s, _, k in spans if start <= s < start + SNIPPET_CHARS - 30}
+        if len(kinds) > best_score:
+            best, best_score = start, len(kinds)
+    begin = max(0, best - 20)
+    newline = body.rfind("\n", begin, best)
+    return newline + 1 if newline >= 0 else begin
+
+
+def _marked(plain: str, marks: list[tuple[int, int]], converter: Converter) -> str:
+    """``plain`` converted and escaped, with ``<mark>`` around the ``marks``."""
     converted = converter.convert(plain)
     pieces: list[str] = []
     if len(converted) != len(plain):  # fall back to converting the pieces apart
@@ -272,15 +281,14 @@ def snippet_html(
         for text, marked in segments:
             escaped = html.escape(converter.convert(text).replace("\n", " "))
             pieces.append(f"<mark>{escaped}</mark>" if marked else escaped)
-    else:
-        cursor = 0
-        for s, e in marks:
-            pieces.append(html.escape(converted[cursor:s].replace("\n", " ")))
-            pieces.append(f"<mark>{html.escape(converted[s:e].replace(chr(10), ' '))}</mark>")
-            cursor = e
-        pieces.append(html.escape(converted[cursor:].replace("\n", " ")))
-    text = "".join(pieces).strip()
-    return (ELLIPSIS if begin > 0 else "") + text + (ELLIPSIS if end < len(body) else "")
+        return "".join(pieces)
+    cursor = 0
+    for s, e in marks:
+        pieces.append(html.escape(converted[cursor:s].replace("\n", " ")))
+        pieces.append(f"<mark>{html.escape(converted[s:e].replace(chr(10), ' '))}</mark>")
+        cursor = e
+    pieces.append(html.escape(converted[cursor:].replace("\n", " ")))
+    return "".join(pieces)
 
 
 # --------------------------------------------------------------------------- answers
@@ -319,36 +327,12 @@ def _display(hit: Hit, variant: str, site: Site) -> dict[str, str]:
 
 def answer(live: LiveIndex, request: SearchRequest, site: Site) -> dict[str, Any]:
     """The API's JSON answer for a validated request; raises :class:`BadRequest` for a
-    query the syntax refuses, :class:`search.engine.IndexUnavailable` without index."""
+    query the syntax refuses, :class:`search.whoosh.IndexUnavailable` without index."""
     query = with_filters(parse(request.q), request.county, request.theme)
     offset = (request.page - 1) * request.per_page
     outcome = live.search(query, offset, request.per_page, TIME_LIMIT)
     normaliser = live.normaliser()
     literals = query.literals()
-    results = []
-    for hit in outcome.hits:
-        stored = hit.stored
-        shown = _display(hit, request.variant, site)
-        slug = str(stored.get("slug", ""))
-        snippet = ""
-        if normaliser is not None:
-            snippet = snippet_html(
-                str(stored.get("body") or ""),
-                literals,
-                normaliser,
-                site.converters[request.variant],
-            )
-        results.append(
-            {
-                "slug": slug,
-                "url": f"{site.base_path}{request.variant}/articles/{slug}/",
-                "title": shown["title"],
-                "county": shown["county"],
-                "theme": shown["theme"],
-                "date": str(stored.get("date", "")),
-                "snippet": snippet,
-            }
-        )
     facets = {
         name: {
             site.convert(request.variant, value): count
@@ -362,9 +346,30 @@ def answer(live: LiveIndex, request: SearchRequest, site: Site) -> dict[str, Any
         "total": outcome.total,
         "page": request.page,
         "per_page": request.per_page,
-        "results": results,
+        "results": [_result(hit, request, site, literals, normaliser) for hit in outcome.hits],
         "facets": facets,
     }
     if outcome.partial:
         body["partial"] = True
     return body
+
+
+def _result(
+    hit: Hit, request: SearchRequest, site: Site, literals: list[str], normaliser: Normaliser | None
+) -> dict[str, str]:
+    stored = hit.stored
+    shown = _display(hit, request.variant, site)
+    slug = str(stored.get("slug", ""))
+    snippet = ""
+    if normaliser is not None:
+        body = str(stored.get("body") or "")
+        snippet = snippet_html(body, literals, normaliser, site.converters[request.variant])
+    return {
+        "slug": slug,
+        "url": f"{site.base_path}{request.variant}/articles/{slug}/",
+        "title": shown["title"],
+        "county": shown["county"],
+        "theme": shown["theme"],
+        "date": str(stored.get("date", "")),
+        "snippet": snippet,
+    }

@@ -68,8 +68,7 @@ def results_html(
     data: dict[str, Any], strings: dict[str, str], base_path: str, county: str, theme: str
 ) -> str:
     """The results of one API answer ``data`` as HTML (``strings`` already converted)."""
-    q, variant = data["query"], data["variant"]
-    params = {"q": q, "variant": variant, "county": county, "theme": theme}
+    params = {"q": data["query"], "variant": data["variant"], "county": county, "theme": theme}
     out: list[str] = []
     total = int(data["total"])
     if total:
@@ -80,50 +79,69 @@ def results_html(
         out.append(f'<p class="search-partial">{_e(strings["partial"])}</p>')
     out.append('<div class="search-facets">')
     for name in ("county", "theme"):
-        chosen = params[name]
-        counts: dict[str, int] = data["facets"].get(name, {})
-        if not counts and not chosen:
-            continue
-        out.append(f'<section class="search-facet" aria-labelledby="facet-{name}">')
-        out.append(f'<h2 id="facet-{name}">{_e(strings[name])}</h2><ul>')
-        current = ' aria-current="true"' if not chosen else ""
-        href = _link(base_path, {**params, name: "", "page": ""})
-        out.append(f'<li><a href="{_e(href)}"{current}>{_e(strings["all"])}</a></li>')
-        for value, count in counts.items():
-            href = _link(base_path, {**params, name: value, "page": ""})
-            current = ' aria-current="true"' if value == chosen else ""
-            out.append(
-                f'<li><a href="{_e(href)}"{current}>{_e(value)} '
-                f'<span class="search-count">({int(count)})</span></a></li>'
-            )
-        out.append("</ul></section>")
+        out += _facet(name, data["facets"].get(name, {}), params, strings, base_path)
     out.append("</div>")
     page, per_page = int(data["page"]), int(data["per_page"])
     if data["results"]:
         out.append(f'<ol class="search-list" start="{(page - 1) * per_page + 1}">')
-        for r in data["results"]:
-            out.append(
-                '<li class="search-result">'
-                f'<h2 class="search-title"><a href="{_e(r["url"])}">{_e(r["title"])}</a></h2>'
-                f'<p class="search-meta"><span class="search-county">{_e(r["county"])}</span>'
-                f' · <span class="search-theme">{_e(r["theme"])}</span>'
-                f' · <time datetime="{_e(r["date"])}">{_e(r["date"])}</time></p>'
-                # the snippet is escaped by the query module, <mark> aside
-                f'<p class="search-snippet">{r["snippet"]}</p></li>'
-            )
+        out += [_result(r) for r in data["results"]]
         out.append("</ol>")
-    pages = max(1, -(-total // per_page))
-    if pages > 1:
-        out.append(f'<nav class="search-pages" aria-label="{_e(strings["pages"])}">')
-        if page > 1:
-            href = _link(base_path, {**params, "page": page - 1})
-            out.append(f'<a rel="prev" href="{_e(href)}">{_e(strings["prev"])}</a>')
-        out.append(f'<span class="search-page">{page} / {pages}</span>')
-        if page < pages and page * per_page < 1000:
-            href = _link(base_path, {**params, "page": page + 1})
-            out.append(f'<a rel="next" href="{_e(href)}">{_e(strings["next"])}</a>')
-        out.append("</nav>")
+    out += _pages(page, per_page, total, params, strings, base_path)
     return "\n".join(out)
+
+
+def _facet(
+    name: str, counts: dict[str, int], params: dict[str, Any], strings: dict[str, str], base: str
+) -> list[str]:
+    """One facet's list of links (none if it has no counts and no choice)."""
+    chosen = params[name]
+    if not counts and not chosen:
+        return []
+    out = [f'<section class="search-facet" aria-labelledby="facet-{name}">']
+    out.append(f'<h2 id="facet-{name}">{_e(strings[name])}</h2><ul>')
+    current = ' aria-current="true"' if not chosen else ""
+    href = _link(base, {**params, name: "", "page": ""})
+    out.append(f'<li><a href="{_e(href)}"{current}>{_e(strings["all"])}</a></li>')
+    for value, count in counts.items():
+        href = _link(base, {**params, name: value, "page": ""})
+        current = ' aria-current="true"' if value == chosen else ""
+        out.append(
+            f'<li><a href="{_e(href)}"{current}>{_e(value)} '
+            f'<span class="search-count">({int(count)})</span></a></li>'
+        )
+    out.append("</ul></section>")
+    return out
+
+
+def _result(r: dict[str, Any]) -> str:
+    return (
+        '<li class="search-result">'
+        f'<h2 class="search-title"><a href="{_e(r["url"])}">{_e(r["title"])}</a></h2>'
+        f'<p class="search-meta"><span class="search-county">{_e(r["county"])}</span>'
+        f' · <span class="search-theme">{_e(r["theme"])}</span>'
+        f' · <time datetime="{_e(r["date"])}">{_e(r["date"])}</time></p>'
+        # the snippet is escaped by the query module, <mark> aside
+        f'<p class="search-snippet">{r["snippet"]}</p></li>'
+    )
+
+
+def _pages(
+    page: int, per_page: int, total: int, params: dict[str, Any], strings: dict[str, str], base: str
+) -> list[str]:
+    """Links to the previous and next page, where there are several."""
+    pages = max(1, -(-total // per_page))
+    if pages <= 1:
+        return []
+    out = [f'<nav class="search-pages" aria-label="{_e(strings["pages"])}">']
+    if page > 1:
+        href = _link(base, {**params, "page": page - 1})
+        out.append(f'<a rel="prev" href="{_e(href)}">{_e(strings["prev"])}</a>')
+    out.append(f'<span class="search-page">{page} / {pages}</span>')
+    if page < pages and page * per_page < 1000:
+        href = _link(base, {**params, "page": page + 1})
+        out.append(f'<a rel="next" href="{_e(href)}">{_e(strings["next"])}</a>')
+    out.append("</nav>")
+    return out
 
 
 def fill_page(page: str, q: str, results: str, status: str, base_href: str) -> str:

@@ -8,7 +8,6 @@ Only the query side is imported here; the indexing code is not.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 import traceback
@@ -18,19 +17,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from search.engine import IndexUnavailable, LiveIndex, index_key
+from search.layout import SearchMeta, index_dir, index_key, phrases_path, read_meta
 from search.query import BadRequest, Site, answer, parse_params
 from search.render import FALLBACK_PAGE, STRINGS, fill_page, results_html
 from search.scripts import VARIANT_CONFIGS, VARIANT_LANGS, Converter, make_converter
+from search.whoosh import IndexUnavailable, LiveIndex
 
 StartResponse = Callable[..., Any]
+#: Bytes and fields of a query string the service reads (the API has six fields).
 MAX_QUERY_STRING = 4096
-DEFAULT_META: dict[str, Any] = {
-    "variants": ["zh-hans", "zh-hant"],
-    "default_variant": "zh-hans",
-    "base_path": "/",
-    "phrases": None,
-}
+MAX_FIELDS = 20
+
+
+def log(message: str) -> None:
+    """One line on stderr (the service's log)."""
+    print(f"search: {message}", file=sys.stderr, flush=True)
+
+
+class RefusedRequest(BadRequest):
+    """A request refused before it is read (too long, too many fields): logged."""
 
 
 @dataclass
@@ -64,27 +69,16 @@ class SiteState:
         return self._converters[key]
 
     def site(self) -> Site:
-        key = index_key(self.output / "_search" / "whoosh")
+        key = index_key(index_dir(self.output))
         with self._lock:
             if self._site is not None and key == self._key:
                 return self._site
-            meta = dict(DEFAULT_META)
-            try:
-                loaded = json.loads((self.output / "_search" / "meta.json").read_text("utf-8"))
-                if isinstance(loaded, dict):
-                    meta.update(loaded)
-            except (OSError, ValueError):
-                pass
-            variants = [v for v in meta["variants"] if v in VARIANT_CONFIGS] or ["zh-hans"]
-            default = (
-                meta["default_variant"] if meta["default_variant"] in variants else variants[0]
-            )
-            base_path = str(meta.get("base_path") or "/")
-            if not base_path.endswith("/"):
-                base_path += "/"
-            phrases = meta.get("phrases")
-            phrases_path = self.output / "_search" / phrases if phrases else None
-            converters = {v: self._converter(v, phrases_path) for v in variants}
+            meta = read_meta(self.output) or SearchMeta()
+            variants = [v for v in meta.variants if v in VARIANT_CONFIGS] or ["zh-hans"]
+            default = meta.default_variant if meta.default_variant in variants else variants[0]
+            base_path = meta.base_path if meta.base_path.endswith("/") else meta.base_path + "/"
+            phrases = phrases_path(self.output, meta)
+            converters = {v: self._converter(v, phrases) for v in variants}
             self._site = Site(variants, default, base_path, converters)
             self._key = key
             return self._site
@@ -146,27 +140,28 @@ class SearchApp:
 
     def __init__(self, output: Path, interval: float = 1.0) -> None:
         self.output = Path(output)
-        self.index = LiveIndex(self.output / "_search" / "whoosh", interval=interval)
+        self.index = LiveIndex(index_dir(self.output), interval=interval)
         self.state = SiteState(self.output)
 
     def _params(self, environ: dict[str, Any]) -> dict[str, str]:
         raw = environ.get("QUERY_STRING", "")
         if len(raw) > MAX_QUERY_STRING:
-            raise BadRequest("请求过长")
+            raise RefusedRequest(f"请求过长（最多 {MAX_QUERY_STRING} 字节）")
         # WSGI gives the query string as latin-1 text of the raw bytes
-        raw_bytes = raw.encode("latin-1", "replace")
-        parsed = parse_qs(
-            raw_bytes.decode("utf-8", "replace"),
-            keep_blank_values=True,
-            max_num_fields=20,
-        )
+        text = raw.encode("latin-1", "replace").decode("utf-8", "replace")
+        try:
+            parsed = parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        except ValueError:  # more than MAX_FIELDS fields
+            raise RefusedRequest(f"参数过多（最多 {MAX_FIELDS} 个）") from None
         return {k: v[0] for k, v in parsed.items()}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:
             return self._route(environ, start_response)
-        except Exception:
-            traceback.print_exc(file=sys.stderr)
+        except Exception as exc:  # a fault of the service, not of the request: one line
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            where = f"{Path(frame.filename).name}:{frame.lineno}"
+            log(f"503 for {_request_line(environ)}: {type(exc).__name__}: {exc} ({where})")
             return _json("503 Service Unavailable", {"error": "search failed"}, start_response)
 
     def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -192,6 +187,8 @@ class SearchApp:
             request = parse_params(params, site.variants, site.default_variant)
             data = answer(self.index, request, site)
         except BadRequest as exc:
+            if isinstance(exc, RefusedRequest):
+                log(f"400 for {_request_line(environ)}: {exc}")
             return _json("400 Bad Request", {"error": str(exc)}, start_response)
         except IndexUnavailable:
             return _json(
@@ -200,42 +197,58 @@ class SearchApp:
         return _json("200 OK", data, start_response)
 
     def _page(self, environ: dict[str, Any], start_response: StartResponse, site: Site) -> Any:
+        refused = ""
         try:
             params = self._params(environ)
-        except BadRequest:
-            params = {}
+        except RefusedRequest as exc:
+            log(f"400 for {_request_line(environ)}: {exc}")
+            params, refused = {}, str(exc)
         variant = params.get("variant") or site.default_variant
-        status = "200 OK"
+        status = "400 Bad Request" if refused else "200 OK"
         if variant not in site.variants:
             variant, status = site.default_variant, "400 Bad Request"
-        strings = {k: site.convert(variant, v) for k, v in STRINGS.items()}
         page = self.state.page(variant, site)
         q = params.get("q", "")[:1000]
-        base_href = f"{site.base_path}{variant}/search/"
-        message, results = "", ""
+        message, results = site.convert(variant, refused), ""
         if q.strip() and status.startswith("200"):
-            try:
-                request = parse_params({**params, "variant": variant}, site.variants, variant)
-                data = answer(self.index, request, site)
-                results = results_html(data, strings, site.base_path, request.county, request.theme)
-            except BadRequest as exc:
-                status, message = "400 Bad Request", site.convert(variant, str(exc))
-            except IndexUnavailable:
-                status, message = "503 Service Unavailable", strings["unavailable"]
+            status, message, results = self._page_results(params, variant, site)
+        base_href = f"{site.base_path}{variant}/search/"
         return _html(status, fill_page(page, q, results, message, base_href), start_response)
+
+    def _page_results(
+        self, params: dict[str, str], variant: str, site: Site
+    ) -> tuple[str, str, str]:
+        """(status, message, results markup) of the no-JS page's query."""
+        strings = {k: site.convert(variant, v) for k, v in STRINGS.items()}
+        try:
+            request = parse_params({**params, "variant": variant}, site.variants, variant)
+            data = answer(self.index, request, site)
+        except BadRequest as exc:
+            return "400 Bad Request", site.convert(variant, str(exc)), ""
+        except IndexUnavailable:
+            return "503 Service Unavailable", strings["unavailable"], ""
+        return (
+            "200 OK",
+            "",
+            results_html(data, strings, site.base_path, request.county, request.theme),
+        )
+
+
+def _request_line(environ: dict[str, Any]) -> str:
+    """``GET /path?query`` of a request, the query cut short, for a log line."""
+    query = environ.get("QUERY_STRING", "")
+    query = f"?{query[:200]}{'…' if len(query) > 200 else ''}" if query else ""
+    return f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '')}{query}"
 
 
 def serve(output: Path, host: str, port: int, threads: int) -> None:
-    """Run the app on waitress (pure Python, a thread pool; see docs/search.md)."""
+    """Run the app on waitress (pure Python, a thread pool; see docs/search.md). Starts
+    whether or not the site has an index yet: until a build writes one, /healthz and
+    searches answer 503, and the first index is picked up within a second."""
     import waitress
 
     app = SearchApp(output)
-    if not app.index.loaded():
-        print(
-            f"{output}: warning: no search index yet; answering 503 until one appears",
-            file=sys.stderr,
-        )
-    waitress.serve(
+    server = waitress.create_server(
         app,
         host=host,
         port=port,
@@ -243,7 +256,13 @@ def serve(output: Path, host: str, port: int, threads: int) -> None:
         ident="bulletin-search",
         clear_untrusted_proxy_headers=True,
     )
-
-
-def has_index(output: Path) -> bool:
-    return index_key(Path(output) / "_search" / "whoosh") is not None and os.path.isdir(output)
+    shown = f"[{host}]" if ":" in host else host
+    log(f"serving {output} at http://{shown}:{server.effective_port}/ (Ctrl-C stops)")
+    if not app.index.loaded():
+        log(f"no search index in {index_dir(output)} yet: answering 503 until a build writes one")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

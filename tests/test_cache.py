@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bulletin import pipeline, site_index
+import search.indexing
+from bulletin import pipeline
 from bulletin.cache import JOURNAL, STATE, CacheState, PreviousBuild, cache_path, code_fingerprint
 from bulletin.problems import ContentError
 from bulletin.render import TEMPLATES_DIR
@@ -590,7 +591,7 @@ def test_a_body_file_holding_another_body_is_not_trusted(content: Path, tmp_path
 def test_after_many_updates_the_index_is_written_afresh(
     content: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(site_index, "MAX_INDEX_UPDATES", 2)
+    monkeypatch.setattr(search.indexing, "MAX_UPDATE_SEGMENTS", 2)
     site = tmp_path / "site"
     pipeline.build(content, site)
 

@@ -91,10 +91,11 @@ def test_a_large_site_builds_through_its_workers_and_the_forked_index_writer(
     site = tmp_path / "site"
     result = pipeline.build(large, site, jobs=2, use_cache=False)
     assert result.articles == ARTICLES
-    from search.engine import LiveIndex
+    from search import layout
     from search.query import parse
+    from search.whoosh import LiveIndex
 
-    index = LiveIndex(site / "_search" / "whoosh")
+    index = LiveIndex(layout.index_dir(site))
     assert index.search(parse("党"), 0, 10, 5.0).total > 0
     assert index.search(parse("year:2015 OR year:2016 OR year:2017"), 0, 1, 5.0).total > 0
     index.close()

@@ -15,15 +15,12 @@ from typing import Any
 
 import pytest
 
+from search.documents import SearchDocument
 from search.indexing import write_index
+from search.layout import SearchMeta, index_dir, write_meta
 from tests.search.fixtures import fixture_documents
 
-META: dict[str, Any] = {
-    "variants": ["zh-hans", "zh-hant"],
-    "default_variant": "zh-hans",
-    "base_path": "/",
-    "phrases": None,
-}
+META = SearchMeta(variants=("zh-hans", "zh-hant"), default_variant="zh-hans", base_path="/")
 
 SEARCH_PAGE = """<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
@@ -44,11 +41,12 @@ SEARCH_PAGE = """<!DOCTYPE html>
 
 
 def build_output(
-    output: Path, documents: list[dict[str, Any]] | None = None, meta: dict[str, Any] | None = None
+    output: Path, documents: list[SearchDocument] | None = None, meta: SearchMeta | None = None
 ) -> Path:
     """A fake built site: the index, meta.json and the two search pages."""
     meta = meta or META
-    write_index(output / "_search" / "whoosh", documents or fixture_documents(), meta)
+    write_index(index_dir(output), documents or fixture_documents(), meta)
+    write_meta(output, meta)
     for variant, lang, title in (("zh-hans", "zh-Hans", "搜索"), ("zh-hant", "zh-Hant", "搜尋")):
         page = output / variant / "search" / "index.html"
         page.parent.mkdir(parents=True, exist_ok=True)

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from search.documents import SearchDocument
 from tests.search.fixtures import fixture_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 _FRONT = re.compile(r"\A\ufeff?---\r?\n(.*?)\r?\n---\r?\n", re.DOTALL)
 
 
-def content_documents(root: Path = ROOT / "content" / "articles") -> list[dict[str, Any]]:
-    docs: list[dict[str, Any]] = []
+def content_documents(root: Path = ROOT / "content" / "articles") -> list[SearchDocument]:
+    docs: list[SearchDocument] = []
     for path in sorted(root.glob("**/*.md")):
         text = path.read_text("utf-8-sig").replace("\r\n", "\n")
         match = _FRONT.match(text)
@@ -29,20 +29,21 @@ def content_documents(root: Path = ROOT / "content" / "articles") -> list[dict[s
         if not isinstance(front, dict) or front.get("draft"):
             continue
         docs.append(
-            {
-                "slug": path.stem,
-                "title": str(front.get("title", "")),
-                "body": text[match.end() :].strip(),
-                "county": str(front.get("county", "")),
-                "theme": str(front.get("theme", "")),
-                "slogans": [str(s) for s in front.get("slogans") or []],
-                "tags": [str(s) for s in front.get("tags") or []],
-                "date": str(front.get("date", "")),
-                "display": {},
-            }
+            SearchDocument.from_mapping(
+                {
+                    "slug": path.stem,
+                    "title": str(front.get("title", "")),
+                    "body": text[match.end() :].strip(),
+                    "county": str(front.get("county", "")),
+                    "theme": str(front.get("theme", "")),
+                    "slogans": [str(s) for s in front.get("slogans") or []],
+                    "tags": [str(s) for s in front.get("tags") or []],
+                    "date": str(front.get("date", "")),
+                }
+            )
         )
     return docs
 
 
-def all_documents() -> list[dict[str, Any]]:
+def all_documents() -> list[SearchDocument]:
     return fixture_documents() + content_documents()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from search.documents import SearchDocument
 from search.scripts import make_converter
 
 #: (slug, title, county, city, theme, slogans, date, paragraphs)
@@ -123,8 +122,8 @@ _ARTICLES: list[tuple[str, str, str, str, str, list[str], str, list[str]]] = [
 ]
 
 
-def fixture_documents(variants: tuple[str, ...] = ("zh-hant",)) -> list[dict[str, Any]]:
-    """The fixture articles as ``write_index`` documents (with per-variant display)."""
+def fixture_documents(variants: tuple[str, ...] = ("zh-hant",)) -> list[SearchDocument]:
+    """The fixture articles as the generator gives them (with per-variant display)."""
     converters = {v: make_converter(v) for v in variants}
     docs = []
     for slug, title, county, city, theme, slogans, date, paragraphs in _ARTICLES:
@@ -132,20 +131,20 @@ def fixture_documents(variants: tuple[str, ...] = ("zh-hant",)) -> list[dict[str
         for v, conv in converters.items():
             display[v] = {k: conv.convert(x) for k, x in display["zh-hans"].items()}
         docs.append(
-            {
-                "slug": slug,
-                "title": title,
-                "body": "\n".join(paragraphs),
-                "county": county,
-                "theme": theme,
-                "city": city,
-                "province": "河南省",
-                "slogans": slogans,
-                "tags": [],
-                "date": date,
-                "issue": date[:7],
-                "issue_title": "",
-                "display": display,
-            }
+            SearchDocument.from_mapping(
+                {
+                    "slug": slug,
+                    "title": title,
+                    "body": "\n".join(paragraphs),
+                    "county": county,
+                    "theme": theme,
+                    "city": city,
+                    "province": "河南省",
+                    "slogans": slogans,
+                    "date": date,
+                    "issue": date[:7],
+                    "display": display,
+                }
+            )
         )
     return docs

@@ -1,11 +1,18 @@
-"""``python -m search query`` and the exit codes of ``python -m search``."""
+"""``python -m search serve`` and ``query`` as a user runs them, and their exit codes."""
 
 from __future__ import annotations
 
 import json
+import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+
+from tests.search.conftest import build_output
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,10 +40,67 @@ def test_query_text_with_filter(output: Path) -> None:
     assert "results for '村'" in r.stdout and "/zh-hans/articles/" in r.stdout
 
 
-def test_no_index_is_exit_1(tmp_path: Path) -> None:
+def test_query_without_an_index_is_exit_1(tmp_path: Path) -> None:
     r = run("query", str(tmp_path), "党")
     assert r.returncode == 1 and "no search index" in r.stderr
-    assert run("serve", str(tmp_path / "missing")).returncode == 1
+
+
+def _get(url: str) -> tuple[int, dict[str, object]]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_serve_starts_before_the_first_build_and_picks_it_up(tmp_path: Path) -> None:
+    """With no index yet the service starts, prints its URL, answers /healthz and
+    searches with 503, and serves the first build within a second or two."""
+    output = tmp_path / "site"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "serve", str(output), "--port", "0"],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        match = re.search(r"at (http://127\.0\.0\.1:\d+/)", first)
+        assert match, first
+        assert "no search index" in proc.stderr.readline()
+        base = match.group(1)
+        status, data = _get(base + "healthz")
+        assert status == 503 and data["loaded"] is False
+        assert _get(base + "api/search?q=%E5%85%9A")[0] == 503
+        build_output(output)
+        deadline = time.monotonic() + 15
+        while _get(base + "healthz")[0] != 200:
+            assert time.monotonic() < deadline, "the first build was not picked up"
+            time.sleep(0.1)
+        status, data = _get(base + "api/search?q=%E7%BA%A2%E8%89%B2%E8%81%94%E7%9B%9F")
+        assert status == 200 and data["total"] == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_serve_on_a_taken_port_is_exit_1(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = run("serve", str(tmp_path), "--port", str(port))
+    assert r.returncode == 1 and f"127.0.0.1:{port}" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_help_shows_the_defaults() -> None:
+    r = run("serve", "--help")
+    assert r.returncode == 0
+    for default in ("default: 127.0.0.1", "default: 8080", "default: 8"):
+        assert default in r.stdout, r.stdout
+    assert "503 until a build" in " ".join(r.stdout.split())
 
 
 def test_usage_error_is_exit_2(output: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import socket
@@ -66,7 +67,9 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str,
 
 
 def test_nginx_serves_the_site_and_proxies_search(tmp_path: Path) -> None:
-    output = build_output(tmp_path / "output", meta={**META, "base_path": "/bulletin/"})
+    output = build_output(
+        tmp_path / "output", meta=dataclasses.replace(META, base_path="/bulletin/")
+    )
     page = output / "zh-hans" / "search" / "index.html"
     (page.parent / "index.html.gz").write_bytes(gzip.compress(page.read_bytes()))
     client, srv, thread = start_server(output)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import urllib.error
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -61,9 +63,9 @@ def test_marks_survive_conversion_of_context_dependent_phrases(server: Server) -
 
 def test_filters_and_facets(server: Server) -> None:
     data = server.search(q="党", variant="zh-hans").json()
-    docs = [d for d in fixture_documents() if any("党" in t for t in (d["title"], d["body"]))]
+    docs = [d for d in fixture_documents() if any("党" in t for t in (d.title, d.body))]
     assert data["total"] == len(docs) == 5
-    assert data["facets"]["county"] == dict(Counter(d["county"] for d in docs))
+    assert data["facets"]["county"] == dict(Counter(d.county for d in docs))
     assert data["facets"]["theme"] == {"基层党建": 4, "非公党建": 1}
     filtered = server.search(q="党", variant="zh-hans", theme="基层党建").json()
     assert filtered["total"] == data["facets"]["theme"]["基层党建"]
@@ -260,3 +262,34 @@ def test_eight_threads_two_hundred_queries_each(server: Server) -> None:
         t.join()
     assert errors == []
     assert statuses == Counter({200: 1600})
+
+
+def _many_fields(count: int) -> dict[str, str]:
+    return {"q": "党", **{f"f{i}": "1" for i in range(count - 1)}}
+
+
+def test_too_many_fields_is_400_with_one_log_line(
+    server: Server, capfd: pytest.CaptureFixture[str]
+) -> None:
+    capfd.readouterr()
+    assert server.search(**_many_fields(20)).status == 200  # the limit itself
+    r = server.search(**_many_fields(21))
+    assert r.status == 400 and "20" in r.json()["error"]
+    page = server.get("/search", _many_fields(40))
+    assert page.status == 400 and "20" in page.text
+    lines = capfd.readouterr().err.splitlines()
+    assert len(lines) == 2 and all(line.startswith("search: 400 for GET /") for line in lines)
+
+
+def test_no_bad_request_logs_a_traceback(server: Server, capfd: pytest.CaptureFixture[str]) -> None:
+    capfd.readouterr()
+    for params in [*HOSTILE, _many_fields(500), {"q": "党" * 5000}]:
+        for path in ("/api/search", "/search", "/healthz", "/nothing", "/api/search/x"):
+            assert server.get(path, params).status in (200, 400, 404)
+    request = urllib.request.Request(server.base + "/api/search?q=x", method="POST", data=b"x")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 405
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "503" not in err
+    assert all(line.startswith("search: 400 for GET ") for line in err.splitlines())

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import os
 import shutil
 import threading
 import time
 from pathlib import Path
 
-from whoosh import index as whoosh_index
-
+from search.documents import SearchDocument
 from search.indexing import document_row
+from search.layout import index_dir
+from search.whoosh import update_documents
 from tests.search.conftest import Server, build_output, start_server, stop_server
 from tests.search.fixtures import fixture_documents
 
@@ -32,10 +34,13 @@ def exchange(a: Path, b: Path) -> None:
     os.rename(tmp, b)
 
 
-def extra_document(n: int) -> dict:
-    doc = dict(fixture_documents()[0])
-    doc.update(slug=f"new-article-{n}", title=f"新增文章第{n}篇", body=f"独有短语甲乙丙{n}号")
-    return doc
+def extra_document(n: int) -> SearchDocument:
+    return dataclasses.replace(
+        fixture_documents()[0],
+        slug=f"new-article-{n}",
+        title=f"新增文章第{n}篇",
+        body=f"独有短语甲乙丙{n}号",
+    )
 
 
 def hammer(server: Server, stop: threading.Event, errors: list[str], counts: list[int]) -> None:
@@ -81,11 +86,7 @@ def test_swap_and_in_place_commit_while_querying(tmp_path: Path) -> None:
             assert client.search(q=f"独有短语甲乙丙{round_ - 1}号").json()["total"] == 0
 
         # an incremental build committing in place on the same directory
-        ix = whoosh_index.open_dir(str(output / "_search" / "whoosh"), indexname="MAIN")
-        writer = ix.writer()
-        writer.add_document(**document_row(extra_document(99)))
-        writer.commit(merge=True)
-        ix.close()
+        update_documents(index_dir(output), [document_row(extra_document(99))], [])
         deadline = time.monotonic() + 10
         while client.search(q="独有短语甲乙丙99号").json()["total"] != 1:
             assert time.monotonic() < deadline, "the in-place commit was not picked up"

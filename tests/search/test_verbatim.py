@@ -10,10 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.engine import Literal, LiveIndex, Query
+from search.documents import SearchDocument
 from search.indexing import write_index
+from search.model import Literal, Query
 from search.query import parse
 from search.scripts import make_converter
+from search.whoosh import LiveIndex
 from tests.search.conftest import META
 from tests.search.corpus import all_documents
 
@@ -21,7 +23,7 @@ FIELDS = ("title", "body", "slogans")
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, Any]], LiveIndex]:
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[SearchDocument], LiveIndex]:
     docs = all_documents()
     index_dir = tmp_path_factory.mktemp("verbatim") / "_search" / "whoosh"
     write_index(index_dir, docs, META)
@@ -33,8 +35,8 @@ def hant() -> Any:
     return make_converter("zh-hant")
 
 
-def texts(doc: dict[str, Any]) -> list[str]:
-    return [doc["title"], doc["body"], *doc["slogans"]]
+def texts(doc: SearchDocument) -> list[str]:
+    return [doc.title, doc.body, *doc.slogans]
 
 
 def found(live: LiveIndex, literal: str) -> set[str]:
@@ -44,15 +46,15 @@ def found(live: LiveIndex, literal: str) -> set[str]:
     return {hit.stored["slug"] for hit in outcome.hits}
 
 
-def containing(docs: list[dict[str, Any]], live: LiveIndex, literal: str) -> set[str]:
+def containing(docs: list[SearchDocument], live: LiveIndex, literal: str) -> set[str]:
     """The oracle: articles whose normalised text contains the normalised string."""
     norm = live.normaliser()
     assert norm is not None
     needle = norm.normalise(literal)
-    return {d["slug"] for d in docs if any(needle in norm.normalise(t) for t in texts(d))}
+    return {d.slug for d in docs if any(needle in norm.normalise(t) for t in texts(d))}
 
 
-def test_corpus_has_the_sample_content(corpus: tuple[list[dict[str, Any]], LiveIndex]) -> None:
+def test_corpus_has_the_sample_content(corpus: tuple[list[SearchDocument], LiveIndex]) -> None:
     docs, _ = corpus
     assert len(docs) >= 8
 
@@ -60,7 +62,7 @@ def test_corpus_has_the_sample_content(corpus: tuple[list[dict[str, Any]], LiveI
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_substring_finds_exactly_its_articles(
-    data: st.DataObject, corpus: tuple[list[dict[str, Any]], LiveIndex], hant: Any
+    data: st.DataObject, corpus: tuple[list[SearchDocument], LiveIndex], hant: Any
 ) -> None:
     docs, live = corpus
     doc = data.draw(st.sampled_from(docs))
@@ -71,10 +73,10 @@ def test_any_substring_finds_exactly_its_articles(
     if any(c.isspace() for c in sub):
         return  # not an unbroken string: covered by the phrase tests
     result = found(live, sub)
-    assert doc["slug"] in result, sub
+    assert doc.slug in result, sub
     # exact: the articles whose text contains the string (script variants folded)
     assert result == containing(docs, live, sub), sub
-    assert {d["slug"] for d in docs if any(sub in t for t in texts(d))} <= result
+    assert {d.slug for d in docs if any(sub in t for t in texts(d))} <= result
     # the same span of the page in Traditional finds the same articles
     converted = hant.convert(text)
     if len(converted) == len(text):
@@ -84,11 +86,11 @@ def test_any_substring_finds_exactly_its_articles(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_unbroken_query_strings_parse_to_the_same_match(
-    data: st.DataObject, corpus: tuple[list[dict[str, Any]], LiveIndex]
+    data: st.DataObject, corpus: tuple[list[SearchDocument], LiveIndex]
 ) -> None:
     docs, live = corpus
     doc = data.draw(st.sampled_from(docs))
-    text = doc["body"]
+    text = doc.body
     size = data.draw(st.integers(2, 8))
     start = data.draw(st.integers(0, max(0, len(text) - size)))
     sub = text[start : start + size]
@@ -101,7 +103,7 @@ def test_unbroken_query_strings_parse_to_the_same_match(
 
 
 def test_a_phrase_never_joins_two_lines_or_slogans(
-    corpus: tuple[list[dict[str, Any]], LiveIndex],
+    corpus: tuple[list[SearchDocument], LiveIndex],
 ) -> None:
     _, live = corpus
     # "…加入联盟，新发展党员126名。" ends a paragraph; the next starts "临颍县…"? no:

@@ -1,6 +1,6 @@
 """The fast indexing path writes what Whoosh's own path writes.
 
-``_BulkWriter`` sorts a segment's bigram occurrences with numpy and lays out the
+``BulkWriter`` sorts a segment's bigram occurrences with numpy and lays out the
 blocks' pickles, the postings streams and the terms table itself; here an index
 written that way is compared, term by term and posting by posting, with one written
 by Whoosh's standard writer from plain ``TEXT`` fields with the same analyzers (and
@@ -13,153 +13,49 @@ from __future__ import annotations
 import itertools
 import pickle
 import sys
-import types
 import zlib
 from array import array
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from whoosh import fields, index
-from whoosh.codec.whoosh3 import W3Codec
-from whoosh.filedb.filestore import FileStorage
-from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
-from whoosh.system import pack_uint
 
-import search.engine as engine
-from search.analysis import (
-    Normaliser,
-    gram_positions,
-    grams,
-    iter_runs,
-    positioned,
-    unit_counts,
-)
-from search.engine import (
-    INDEX_NAME,
-    TEXT_FIELDS,
-    Literal,
-    LiveIndex,
-    Query,
-    _gram_blocks,
-    make_schema,
-    share_normaliser,
-    update_documents,
-    write_documents,
-)
+import search.whoosh.writer as writer_module
+from search.analysis import Normaliser, gram_positions, positioned
+from search.documents import SearchDocument
 from search.indexing import document_row
+from search.layout import INDEX_NAME
+from search.model import Literal, Query
+from search.whoosh import LiveIndex, update_documents, write_documents
+from search.whoosh.blocks import gram_blocks
+from search.whoosh.terms import write_hashes
 from tests.search.corpus import all_documents
-
-_NORMALISER = Normaliser()
-_ALPHABET = st.sampled_from(list("党建村级集体经济着著裡里凭借 \n\r\t  ab1+·：。ＡＢﬁ①"))
-
-
-@settings(max_examples=300, deadline=None)
-@given(text=st.text(_ALPHABET, max_size=40))
-def test_gram_positions_are_the_analyzer_terms(text: str) -> None:
-    norm, offsets = _NORMALISER.normalise_with_offsets(text)
-    expected: dict[str, list[int]] = {}
-    for run in iter_runs(norm, offsets, len(text)):
-        for gram, pos, _, _ in grams(run):
-            expected.setdefault(gram, []).append(pos)
-    assert gram_positions(norm) == expected
-    units: dict[str, int] = {}
-    for run in iter_runs(norm, offsets, len(text)):
-        for unit in run:
-            if unit[0] != " ":
-                units[unit[0]] = units.get(unit[0], 0) + 1
-    assert dict(unit_counts(norm)) == units
+from tests.search.oracle import (
+    dump_index,
+    hash_file,
+    positions_value,
+    reference_index,
+    segment_codecs,
+)
 
 
-def _documents() -> list[dict[str, Any]]:
+def _documents() -> list[SearchDocument]:
     docs = all_documents()
     # a term in more than one block (128 postings), odd spacing, empty and 1-unit runs
     extra = [
-        {
-            "slug": f"extra-{i:03d}",
-            "title": f"党建 {i}",
-            "body": f"党建工作  第{i}篇\n\n村\n  Grid   2.0 \r\n凭借" + "党员" * (i % 7),
-            "slogans": ["红色联盟", "", "五"][: i % 4],
-            "county": "临颍县",
-            "theme": "基层党建",
-            "date": f"2016-01-{i % 28 + 1:02d}",
-        }
+        SearchDocument.from_mapping(
+            {
+                "slug": f"extra-{i:03d}",
+                "title": f"党建 {i}",
+                "body": f"党建工作  第{i}篇\n\n村\n  Grid   2.0 \r\n凭借" + "党员" * (i % 7),
+                "slogans": ["红色联盟", "", "五"][: i % 4],
+                "county": "临颍县",
+                "theme": "基层党建",
+                "date": f"2016-01-{i % 28 + 1:02d}",
+            }
+        )
         for i in range(300)
     ]
     return docs + extra
-
-
-def _reference(
-    index_dir: Path, rows: list[dict[str, Any]], normaliser: Normaliser, block_postings: int
-) -> None:
-    """Whoosh's own path: plain TEXT fields, the standard writer."""
-    schema = make_schema(normaliser.extra_pairs)
-    for name in TEXT_FIELDS:
-        old = schema[name]
-        schema.remove(name)
-        schema.add(
-            name,
-            fields.TEXT(
-                analyzer=old.analyzer,
-                phrase=True,
-                stored=old.stored,
-                field_boost=old.format.field_boost,
-            ),
-        )
-    share_normaliser(schema, normaliser)
-    index_dir.mkdir(parents=True)
-    ix = index.create_in(str(index_dir), schema, indexname=INDEX_NAME)
-    with ix.writer(codec=W3Codec(blocklimit=block_postings)) as writer:
-        for row in rows:
-            writer.add_document(**row)
-
-
-def _dump(index_dir: Path) -> dict[str, Any]:
-    ix = index.open_dir(str(index_dir), indexname=INDEX_NAME)
-    out: dict[str, Any] = {}
-    with ix.reader() as reader:
-        names = sorted(ix.schema.names())
-        for fieldname, tbytes in reader.all_terms():
-            info = reader.term_info(fieldname, tbytes)
-            stats = (
-                info.weight(),
-                info.doc_frequency(),
-                info.min_length(),
-                info.max_length(),
-                info.max_weight(),
-                info.min_id(),
-                info.max_id(),
-            )
-            matcher = reader.postings(fieldname, tbytes)
-            postings = []
-            while matcher.is_active():
-                postings.append(
-                    (
-                        matcher.id(),
-                        matcher.weight(),
-                        matcher.value(),
-                        matcher.block_min_length(),
-                        matcher.block_max_length(),
-                        matcher.block_max_weight(),
-                    )
-                )
-                matcher.next()
-            out[(fieldname, tbytes)] = (stats, postings)
-        for name in names:
-            if not ix.schema[name].scorable:
-                continue
-            out[("length", name)] = (
-                reader.field_length(name),
-                reader.min_field_length(name),
-                reader.max_field_length(name),
-                [reader.doc_field_length(d, name) for d in range(reader.doc_count_all())],
-            )
-        out["stored"] = [reader.stored_fields(d) for d in range(reader.doc_count_all())]
-    ix.close()
-    return out
 
 
 @pytest.mark.parametrize("block_postings", [128, 1024])
@@ -168,16 +64,9 @@ def test_bulk_writer_writes_what_whoosh_writes(tmp_path: Path, block_postings: i
     of the fixture in several blocks; 1024 is what write_index writes)."""
     normaliser = Normaliser([("借", "藉")])
     rows = [document_row(d) for d in _documents()]
-    _reference(tmp_path / "ref", rows, normaliser, block_postings)
-    write_documents(
-        tmp_path / "fast",
-        rows,
-        normaliser.extra_pairs,
-        normaliser,
-        batch=37,
-        block_postings=block_postings,
-    )
-    ref, fast = _dump(tmp_path / "ref"), _dump(tmp_path / "fast")
+    reference_index(tmp_path / "ref", rows, normaliser, block_postings)
+    write_documents(tmp_path / "fast", rows, normaliser, batch=37, block_postings=block_postings)
+    ref, fast = dump_index(tmp_path / "ref"), dump_index(tmp_path / "fast")
     assert ref.keys() == fast.keys()
     for key in ref:
         assert fast[key] == ref[key], key
@@ -186,11 +75,9 @@ def test_bulk_writer_writes_what_whoosh_writes(tmp_path: Path, block_postings: i
 def test_segments_answer_as_one(tmp_path: Path) -> None:
     normaliser = Normaliser()
     rows = [document_row(d) for d in _documents()]
-    write_documents(tmp_path / "one", rows, (), normaliser)
-    write_documents(tmp_path / "many", rows, (), normaliser, segment_positions=2000, batch=7)
-    many = index.open_dir(str(tmp_path / "many"), indexname=INDEX_NAME)
-    assert len(many._segments()) > 3
-    many.close()
+    write_documents(tmp_path / "one", rows, normaliser)
+    write_documents(tmp_path / "many", rows, normaliser, segment_positions=2000, batch=7)
+    assert len(segment_codecs(tmp_path / "many")) > 3
     _same_answers(tmp_path / "one", tmp_path / "many")
 
 
@@ -201,12 +88,10 @@ def test_segments_of_one_document_with_empty_fields(tmp_path: Path) -> None:
         {"slug": "one-unit", "title": "五", "body": "村", "slogans": ["五"]},
         {"slug": "empty", "title": "", "body": "", "slogans": [], "date": "2016-01-01"},
     ]
-    rows = [document_row(d) for d in docs]
-    write_documents(tmp_path / "one", rows, (), Normaliser())
-    write_documents(tmp_path / "many", rows, (), Normaliser(), segment_positions=1, batch=1)
-    many = index.open_dir(str(tmp_path / "many"), indexname=INDEX_NAME)
-    assert [s.doc_count() for s in many._segments()] == [1, 1, 1]
-    many.close()
+    rows = [document_row(SearchDocument.from_mapping(d)) for d in docs]
+    write_documents(tmp_path / "one", rows, Normaliser())
+    write_documents(tmp_path / "many", rows, Normaliser(), segment_positions=1, batch=1)
+    assert len(segment_codecs(tmp_path / "many")) == 3
     _same_answers(tmp_path / "one", tmp_path / "many")
 
 
@@ -231,8 +116,7 @@ def _expected_postings(
     out: dict[bytes, list[tuple[int, int, bytes]]] = {}
     for text, docnum in zip(texts, docnums, strict=True):
         for gram, positions in gram_positions(text).items():
-            deltas = [b - a for a, b in zip([0, *positions], positions, strict=False)]
-            value = pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+            value = positions_value(positions)
             out.setdefault(gram.encode("utf-8"), []).append((docnum, len(positions), value))
     return dict(sorted(out.items()))
 
@@ -255,7 +139,7 @@ def test_block_pickles_at_the_edges() -> None:
     lengths = [sum(map(len, gram_positions(positioned(t)).values())) for t in texts]
     for limit in (128, 1024):
         got: dict[bytes, list[tuple[int, int, bytes]]] = {}
-        for blocks in _gram_blocks(
+        for blocks in gram_blocks(
             [positioned(t) + "\n" for t in texts],
             array("q", docnums),
             array("q", lengths),
@@ -284,41 +168,25 @@ def test_block_pickles_at_the_edges() -> None:
 def test_blocks_without_isal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Where isal is not installed, the blocks and stored fields are zlib's (level 3)."""
     monkeypatch.setitem(sys.modules, "isal", None)
-    engine._compressor.cache_clear()
+    writer_module.compressor.cache_clear()
     try:
-        assert engine._compressor() == (zlib.compress, 3)
+        assert writer_module.compressor() == (zlib.compress, 3)
         normaliser = Normaliser()
         rows = [document_row(d) for d in _documents()[:60]]
-        _reference(tmp_path / "ref", rows, normaliser, 1024)
-        write_documents(tmp_path / "fast", rows, (), normaliser)
-        assert _dump(tmp_path / "fast") == _dump(tmp_path / "ref")
+        reference_index(tmp_path / "ref", rows, normaliser, 1024)
+        write_documents(tmp_path / "fast", rows, normaliser)
+        assert dump_index(tmp_path / "fast") == dump_index(tmp_path / "ref")
     finally:
-        engine._compressor.cache_clear()
+        writer_module.compressor.cache_clear()
 
 
 def test_hash_tables_laid_out_with_numpy_find_every_key(tmp_path: Path) -> None:
-    """The terms table's hash tables (:func:`engine._write_hashes`): every key found by
+    """The terms table's hash tables (:func:`search.whoosh.terms.write_hashes`): every key found by
     Whoosh's reader, in order and by lookup, and a missing key not, with tables full
     enough to collide and wrap (two slots an entry, 20,000 keys in 256 tables), from
     Whoosh's own bucket entries and the bulk arrays together."""
-    storage = FileStorage(str(tmp_path))
-    writer = OrderedHashWriter(storage.create_file("t.hsh"))
     keys = [f"key{i:06d}".encode() for i in range(20_000)]
-    for key in keys:
-        writer.add(key, key[::-1])
-    entries = sorted((pos, h) for bucket in writer.buckets for h, pos in bucket)
-    kept = {pos for pos, _ in entries[:300]}  # Whoosh's own; the rest as _add_terms keeps them
-    for bucket in writer.buckets:
-        bucket[:] = [(h, pos) for h, pos in bucket if pos in kept]
-    writer._bulk = [
-        (
-            np.asarray([h for _, h in entries[300:]], dtype=np.uint64),
-            np.asarray([pos for pos, _ in entries[300:]], dtype=np.int64),
-        )
-    ]
-    writer._write_hashes = types.MethodType(engine._write_hashes, writer)
-    size = writer.close()
-    reader = OrderedHashReader(storage.open_file("t.hsh"), size)
+    reader = hash_file(tmp_path, keys, 300, write_hashes)
     assert [k for k, _ in reader.items()] == keys
     assert all(reader[key] == key[::-1] for key in keys)
     assert b"key999999" not in reader
@@ -333,7 +201,7 @@ def test_block_pickles_with_more_than_65535_distinct_characters() -> None:
     expected = _expected_postings([positioned(t) for t in texts], docnums)
     lengths = [sum(map(len, gram_positions(positioned(t)).values())) for t in texts]
     got: dict[bytes, list[tuple[int, int, bytes]]] = {}
-    for blocks in _gram_blocks(
+    for blocks in gram_blocks(
         [positioned(t) + "\n" for t in texts], array("q", docnums), array("q", lengths), 1.0, 128
     ):
         for t, term in enumerate(blocks.terms):
@@ -351,15 +219,11 @@ def test_block_pickles_with_more_than_65535_distinct_characters() -> None:
 
 
 def test_the_toc_names_whooshs_codec(tmp_path: Path) -> None:
-    """Segments written through ``engine._Codec`` (the bulk writer, an update) record
+    """Segments written through the engine's codec (the bulk writer, an update) record
     Whoosh's ``W3Codec``, so an older ``search`` still opens the index."""
     rows = [document_row(d) for d in _documents()[:20]]
-    write_documents(tmp_path, rows[:10], (), Normaliser(), block_postings=512)
+    write_documents(tmp_path, rows[:10], Normaliser(), block_postings=512)
     update_documents(tmp_path, rows[10:], ["extra-000"], Normaliser())
     tocs = list(tmp_path.glob(f"_{INDEX_NAME}_*.toc"))
     assert tocs and all(b"_Codec" not in toc.read_bytes() for toc in tocs)
-    ix = index.open_dir(str(tmp_path), indexname=INDEX_NAME)
-    codecs = [segment.codec() for segment in ix._segments()]
-    assert [type(c) for c in codecs] == [W3Codec, W3Codec]
-    assert codecs[0]._blocklimit == 512
-    ix.close()
+    assert segment_codecs(tmp_path) == [("W3Codec", 512), ("W3Codec", 1024)]
