@@ -77,6 +77,7 @@ from bulletin.sources import SourceTree, read_tree
 from bulletin.taxonomy import build_taxonomies
 from bulletin.variants import Variant, local_converters, make_variants, phrases_text
 from search.indexing import update_index, write_index
+from search.static import static_index_files
 
 OUTPUT_MARK = "_search/meta.json"  # a folder holding this was written by a build
 #: Each incremental update adds a small segment to the index (Whoosh merges small ones
@@ -395,6 +396,15 @@ def _build(
         documents = search_documents(site, bodies, variants, issues_by_slug)
         write_index(index_dir, documents, meta, converters)
 
+    # the static search index (search/static): its files, made beside the pages
+    static_index = Forked(
+        lambda: static_index_files(
+            search_documents(site, bodies, variants, issues_by_slug), list(variants), converters
+        ),
+        fork=jobs > 1 and len(site.articles) >= 200,
+    )
+    static_before = {r for r, entry in cache.files.items() if entry[0] == "static"}
+
     index: Background | None = None
     _remove_stale_scratch(output)
     if not index_unchanged:
@@ -478,6 +488,19 @@ def _build(
                 timings.lap("wait for the index")
                 (staging / "_search").mkdir(parents=True, exist_ok=True)
                 os.rename(index_work / "whoosh", staging / "_search" / "whoosh")
+            static_files.update(static_index.result())
+            timings.lap("wait for the static index")
+            if flat:  # a content-hashed name holds what it held before
+                new = {
+                    r: d
+                    for r, d in static_files.items()
+                    if r not in static_before
+                    or not _same(output / r, d, check_bytes=r.endswith("/entry.json"))
+                }
+                write_files(staging, new, flat=True)
+                stale.extend(sorted(static_before - set(static_files)))
+            else:
+                write_files(staging, static_files)
 
         def fill(staging: Path) -> None:
             """A whole new tree: unchanged files hard-linked from the previous output."""
@@ -502,9 +525,13 @@ def _build(
 
         timings.lap("what to render")
         built = set(keys) | set(files) | set(statics)
+        static_files: dict[str, bytes] = {}
+        stale: list[str] = []  # static index files are added once they are known
         if cache.loaded and output.is_dir():
-            stale = [
-                r for r, entry in cache.files.items() if entry[0] != "index" and r not in built
+            stale += [
+                r
+                for r, entry in cache.files.items()
+                if entry[0] not in ("index", "static") and r not in built
             ]
             publish_changes(output, fill_changes, stale)
         else:
@@ -521,7 +548,8 @@ def _build(
             fresh = not segments or not segments <= set(filter(_is_segment, index_now))
             index_segments = _segments(index_now) if fresh else cache.index_segments
             file_keys.update(dict.fromkeys(index_now, "index"))
-            written = [rel for rel, _ in work] + [*files, *statics, *index_now]
+            file_keys.update(dict.fromkeys(static_files, "static"))
+            written = [rel for rel, _ in work] + [*files, *statics, *index_now, *static_files]
             parsed = {
                 s.digest: checked.parsed[s.digest]
                 for s in (*tree.articles, *tree.issues, *tree.pages)
@@ -548,6 +576,7 @@ def _build(
             timings.lap("save cache")
     finally:
         changed_outputs.cancel()
+        static_index.cancel()
         if index is not None:
             index.cancel()
         shutil.rmtree(index_work, ignore_errors=True)
@@ -660,11 +689,12 @@ def _is_template(name: str) -> bool:
     return name.endswith((".html", ".xml")) and not name.startswith("assets/")
 
 
-def _same(path: Path, data: bytes) -> bool:
+def _same(path: Path, data: bytes, check_bytes: bool = True) -> bool:
     """Whether ``path`` holds exactly ``data``, and its .gz twin (where it has one) the
-    same compressed (an unchanged file is not rewritten)."""
+    same compressed (an unchanged file is not rewritten). ``check_bytes=False``: a file
+    whose name says its content (hashed) is the same if its size is."""
     try:
-        if path.stat().st_size != len(data) or path.read_bytes() != data:
+        if path.stat().st_size != len(data) or (check_bytes and path.read_bytes() != data):
             return False
         if has_twin(path.name):
             return path.with_name(path.name + ".gz").read_bytes() == gzip_bytes(data)

@@ -45,36 +45,44 @@ class Grams:
 
 @dataclass
 class Corpus:
-    """The fields' texts laid end to end, as code points, with where each text starts."""
+    """The fields' texts laid end to end, as code points, with each index's text
+    (field * docs + doc) and position in it."""
 
     cps: Any  # uint32
-    starts: Any  # int64 (3 * docs + 1): each (field, doc) text's first index, then the end
+    segment: Any  # int32 per index
+    position: Any  # int32 per index
     docs: int
 
 
 def lay_out(texts: dict[str, list[str]], docs: int) -> Corpus:
     """``texts[field][doc]``: each field's positioned normalised text per document."""
     parts: list[str] = []
-    lengths: list[int] = []
     for name in FIELDS:
         for text in texts[name]:
             parts.append(text)
             parts.append("\n")
-            lengths.append(len(text) + 1)
+    lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    lengths = lengths[0::2] + 1
     raw = "".join(parts).encode("utf-32-le", errors="surrogatepass")
+    del parts
     cps = np.frombuffer(raw, dtype=np.uint32)
-    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(np.asarray(lengths, dtype=np.int64), out=starts[1:])
-    return Corpus(cps, starts, docs)
+    segment = np.repeat(np.arange(lengths.size, dtype=np.int32), lengths)
+    starts = np.cumsum(lengths) - lengths
+    position = np.arange(cps.size, dtype=np.int32) - np.repeat(starts, lengths).astype(np.int32)
+    return Corpus(cps, segment, position, docs)
 
 
 def all_grams(corpus: Corpus) -> dict[int, Grams]:
     """The postings of every order."""
     cps = corpus.cps
     size = cps.size
-    chars, rank = np.unique(cps, return_inverse=True)
-    rank = rank.astype(np.int64)
+    lut = np.zeros(0x110000, dtype=np.int64)
+    lut[cps] = 1
+    chars = np.flatnonzero(lut)
     n = int(chars.size)
+    lut[chars] = np.arange(n)
+    rank = lut[cps]
+    del lut
     unit = cps != NEWLINE
     out: dict[int, Grams] = {}
     prefix_rank: Any = None  # the rank of the gram of the previous order at each index
@@ -86,7 +94,9 @@ def all_grams(corpus: Corpus) -> dict[int, Grams]:
         if order == 1:
             key = rank[starts]
         else:
-            key = prefix_rank[starts] * n + rank[starts + order - 1]
+            key = prefix_rank[starts]
+            key *= n
+            key += rank[starts + order - 1]
         sorted_key, index = _sort(key, starts, size)
         del key, starts
         new = np.empty(sorted_key.size, dtype=bool)
@@ -94,12 +104,11 @@ def all_grams(corpus: Corpus) -> dict[int, Grams]:
             new[0] = True
             np.not_equal(sorted_key[1:], sorted_key[:-1], out=new[1:])
         del sorted_key
-        gram_of = np.cumsum(new) - 1
         if order < ORDERS[-1]:
             prefix_rank = np.zeros(size, dtype=np.int64)
-            prefix_rank[index] = gram_of
-        out[order] = _postings(order, corpus, index, new, gram_of)
-        del gram_of, new, index
+            prefix_rank[index] = np.cumsum(new) - 1
+        out[order] = _postings(order, corpus, index, new)
+        del new, index
     return out
 
 
@@ -109,28 +118,30 @@ def _sort(key: Any, index: Any, size: int) -> tuple[Any, Any]:
     bits = max(int(size).bit_length(), 1)
     top = int(key.max()) if key.size else 0
     if top.bit_length() + bits <= 64:
-        packed = key.astype(np.uint64) << np.uint64(bits)
+        packed = key.astype(np.uint64)
+        packed <<= np.uint64(bits)
         packed |= index.astype(np.uint64)
         packed.sort()
         mask = np.uint64((1 << bits) - 1)
-        return (packed >> np.uint64(bits)).astype(np.int64), (packed & mask).astype(np.int64)
+        index = (packed & mask).astype(np.int64)
+        packed >>= np.uint64(bits)
+        return packed, index
     order = np.argsort(key, kind="stable")
     return key[order], index[order]
 
 
-def _postings(order: int, corpus: Corpus, index: Any, new_gram: Any, gram_of: Any) -> Grams:
+def _postings(order: int, corpus: Corpus, index: Any, new_gram: Any) -> Grams:
     """Group sorted occurrences into postings (gram, field, document)."""
     docs = corpus.docs
-    segment = np.searchsorted(corpus.starts, index, side="right") - 1  # (field, doc) text
+    segment = corpus.segment[index]  # (field, doc) text of each occurrence
     new = new_gram.copy()
     if segment.size > 1:
         new[1:] |= segment[1:] != segment[:-1]
     first = np.flatnonzero(new)  # each posting's first occurrence
     count = np.diff(first, append=index.size).astype(np.int32)
     seg = segment[first]
-    positions = None
-    if order == ORDERS[-1]:
-        positions = (index - corpus.starts[segment]).astype(np.int32)
+    del segment, new
+    positions = corpus.position[index] if order == ORDERS[-1] else None
     terms = np.flatnonzero(new_gram)
     term_postings = np.searchsorted(first, terms)
     term_postings = np.append(term_postings, first.size).astype(np.int64)
@@ -138,7 +149,6 @@ def _postings(order: int, corpus: Corpus, index: Any, new_gram: Any, gram_of: An
     codes = np.empty((terms.size, order), dtype=np.uint32)
     for j in range(order):
         codes[:, j] = corpus.cps[starts_at + j]
-    del gram_of
     return Grams(
         order=order,
         codes=codes,

@@ -13,23 +13,23 @@ import numpy as np
 
 def sizes(values: Any) -> Any:
     """Bytes of each value's varint (int64)."""
-    v = np.asarray(values, dtype=np.uint64)
+    v = np.asarray(values)
+    if v.dtype.kind not in "ui":
+        v = v.astype(np.uint64)
     out = np.ones(v.shape, dtype=np.int64)
-    limit = np.uint64(1 << 7)
-    for _ in range(9):
-        more = v >= limit
-        if not more.any():
-            break
-        out += more
-        if limit >= np.uint64(1 << 56):
-            break
-        limit = limit << np.uint64(7)
+    top = int(v.max()) if v.size else 0
+    shift = 7
+    while shift < 64 and top >> shift:
+        out += v >= (1 << shift)
+        shift += 7
     return out
 
 
 def encode(values: Any) -> bytes:
     """The varints of ``values``, one after the other."""
-    v = np.asarray(values, dtype=np.uint64)
+    v = np.asarray(values)
+    if v.dtype.kind not in "ui":
+        v = v.astype(np.uint64)
     size = sizes(v)
     out = np.empty(int(size.sum()), dtype=np.uint8)
     put(out, np.cumsum(size) - size, v, size)
@@ -38,14 +38,21 @@ def encode(values: Any) -> bytes:
 
 def put(out: Any, at: Any, values: Any, size: Any) -> None:
     """Write the varints of ``values`` (of byte sizes ``size``) at offsets ``at``."""
-    v = np.asarray(values, dtype=np.uint64).copy()
-    at = np.asarray(at, dtype=np.int64)
-    for i in range(int(size.max()) if size.size else 0):
-        live = size > i
-        byte = (v[live] & np.uint64(0x7F)).astype(np.uint8)
-        byte |= np.where(size[live] > i + 1, np.uint8(0x80), np.uint8(0)).astype(np.uint8)
+    v = np.asarray(values)
+    if v.dtype.kind == "i":
+        v = v.astype(np.uint64 if v.dtype.itemsize > 4 else np.uint32)
+    low = (v & 0x7F).astype(np.uint8)
+    low |= (size > 1).astype(np.uint8) << 7
+    out[at] = low
+    live = np.flatnonzero(size > 1)
+    i = 1
+    while live.size:
+        rest = v[live] >> (7 * i)
+        byte = (rest & 0x7F).astype(np.uint8)
+        byte |= (size[live] > i + 1).astype(np.uint8) << 7
         out[at[live] + i] = byte
-        v[live] >>= np.uint64(7)
+        live = live[size[live] > i + 1]
+        i += 1
 
 
 def decode(data: bytes) -> list[int]:
