@@ -26,6 +26,8 @@ def static_index_files(
     converters: Mapping[str, Converter],
 ) -> dict[str, bytes]:
     """The static index's files (output-relative path -> bytes) for ``documents``."""
-    docs = [d if isinstance(d, SearchDocument) else SearchDocument.from_mapping(d) for d in documents]
+    docs = [
+        d if isinstance(d, SearchDocument) else SearchDocument.from_mapping(d) for d in documents
+    ]
     written = build_static_index(docs, variants, converters)
     return {f"{FOLDER}/{rel}": data for rel, data in written.files.items()}

@@ -4,7 +4,8 @@
 character in the table is replaced by its entry; any other is taken through the
 browser's own NFKC and lower case, and each character of that is a line break (the
 :data:`LINE_BREAKS`), a space (:data:`SPACES`, Python's ``str.isspace``), or its entry
-in the table, or itself. The table holds every character for which those steps would
+in the table, or itself. A character unassigned in Python's Unicode (:func:`unassigned`) is kept as it is. The
+table holds every character for which those steps would
 otherwise differ from :class:`~search.analysis.Normaliser`: the fold of script variants
 and OpenCC's ``t2s`` (of every character of the code point ranges OpenCC's tables
 cover), the site's extra pairs, and any character of the content whose normalisation
@@ -20,6 +21,9 @@ from collections.abc import Iterable
 from search.analysis import _CJK_RANGES, _LINE_BREAKS, SPACE, Normaliser
 
 LINE_BREAKS = "".join(sorted(_LINE_BREAKS))
+#: Unicode's version here: a browser's may be newer and give characters that are
+#: unassigned here a mapping; those are listed (:func:`unassigned`) and kept as they are.
+UNICODE_VERSION = unicodedata.unidata_version
 SPACES = "".join(c for c in map(chr, range(0x3000 + 1)) if c.isspace() and c not in _LINE_BREAKS)
 
 
@@ -32,6 +36,22 @@ def candidates() -> Iterable[str]:
     for lo, hi in _CJK_RANGES:
         if hi > 0xFFFF:
             yield from map(chr, range(lo, hi + 1))
+
+
+def unassigned() -> list[int]:
+    """The BMP's ranges of characters unassigned in this Python's Unicode, as a flat
+    list of (start - previous end, end - start) pairs; analysis leaves them as they are
+    (a newer browser might not)."""
+    flat: list[int] = []
+    start, last = -1, 0
+    for cp in range(0x10001):
+        missing = cp < 0x10000 and unicodedata.category(chr(cp)) == "Cn"
+        if missing and start < 0:
+            start = cp
+        elif not missing and start >= 0:
+            flat += [start - last, cp - 1 - start]
+            last, start = cp - 1, -1
+    return flat
 
 
 def _is_candidate(char: str) -> bool:
@@ -71,9 +91,10 @@ def char_table(normaliser: Normaliser, content_chars: Iterable[str]) -> dict[str
                 table[char] = norm
         else:
             others.append(char)
+    # content outside those ranges (unassigned here: listed, whatever they normalise to)
     extra = sorted(c for c in set(content_chars) if not _is_candidate(c))
     for char in [*others, *extra]:
         norm = normalise(char)
-        if _emulate(char, table) != norm:
+        if _emulate(char, table) != norm or unicodedata.category(char) == "Cn":
             table[char] = norm
     return dict(sorted(table.items()))

@@ -83,8 +83,10 @@ def encode(grams: Grams) -> Records:
         pdelta[ostart] = pos[ostart]
         occ_term = np.repeat(term_of, count)
         first_occ = np.cumsum(occ_total) - occ_total
-        at = term_base[occ_term] + sec1_term[occ_term] + (
-            np.arange(pos.size, dtype=np.int64) - first_occ[occ_term]
+        at = (
+            term_base[occ_term]
+            + sec1_term[occ_term]
+            + (np.arange(pos.size, dtype=np.int64) - first_occ[occ_term])
         )
         values[at] = pdelta
         del pos, ostart, pdelta, occ_term, at

@@ -41,7 +41,7 @@ from search.analysis import Normaliser, positioned, release_memory
 from search.documents import SearchDocument
 from search.scripts import Converter, Identity
 from search.static import varint
-from search.static.chars import LINE_BREAKS, SPACES, char_table
+from search.static.chars import LINE_BREAKS, SPACES, UNICODE_VERSION, char_table, unassigned
 from search.static.grams import FIELDS, all_grams, lay_out
 from search.static.records import encode
 from search.static.shards import DIRECTORY_SIZE, build_shards, shard_count
@@ -149,9 +149,7 @@ def build_static_index(
 
     order = document_order(documents)
     docs = [documents[i] for i in order]
-    converted = {
-        v: convert_documents(docs, converters[v]) for v in variants if v != SOURCE_VARIANT
-    }
+    converted = {v: convert_documents(docs, converters[v]) for v in variants if v != SOURCE_VARIANT}
     base = Normaliser()
     if pairs is None:
         rows = [
@@ -234,7 +232,13 @@ def build_static_index(
     table = char_table(normaliser, content_chars)
     chars = gz(
         json.dumps(
-            {"table": table, "line_breaks": LINE_BREAKS, "spaces": SPACES},
+            {
+                "table": table,
+                "line_breaks": LINE_BREAKS,
+                "spaces": SPACES,
+                "unassigned": unassigned(),
+                "unicode": UNICODE_VERSION,
+            },
             ensure_ascii=False,
             sort_keys=True,
             separators=(",", ":"),
@@ -264,9 +268,9 @@ def build_static_index(
         name = hashed(f"docs-{variant}.", stored)
         files[name] = stored
         entry["doc_tables"][variant] = name
-    files[ENTRY] = (
-        json.dumps(entry, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
-    ).encode("utf-8")
+    files[ENTRY] = (json.dumps(entry, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode(
+        "utf-8"
+    )
     return Written(files)
 
 

@@ -91,13 +91,33 @@
     this.lineBreaks = new Set(Array.from(data.line_breaks));
     this.spaces = new Set(Array.from(data.spaces));
     this.memo = new Map();
+    // BMP characters unassigned in the build's Unicode: kept as they are there
+    this.unassigned = [];
+    var flat = data.unassigned || [], last = 0;
+    for (var i = 0; i + 1 < flat.length; i += 2) {
+      var lo = last + flat[i], hi = lo + flat[i + 1];
+      this.unassigned.push([lo, hi]);
+      last = hi;
+    }
   }
+
+  Normaliser.prototype.isUnassigned = function (cp) {
+    var list = this.unassigned, lo = 0, hi = list.length - 1;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (cp < list[mid][0]) { hi = mid - 1; }
+      else if (cp > list[mid][1]) { lo = mid + 1; }
+      else { return true; }
+    }
+    return false;
+  };
 
   /* One character (a code point) -> its normalised string (search/analysis.py). */
   Normaliser.prototype.char = function (c) {
     var found = this.memo.get(c);
     if (found !== undefined) { return found; }
     var out = this.table.get(c);
+    if (out === undefined && this.isUnassigned(c.codePointAt(0))) { out = c; }
     if (out === undefined) {
       out = "";
       var parts = Array.from(c.normalize("NFKC").toLowerCase());
