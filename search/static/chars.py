@@ -54,7 +54,7 @@ def unassigned() -> list[int]:
     return flat
 
 
-def _is_candidate(char: str) -> bool:
+def is_candidate(char: str) -> bool:
     cp = ord(char)
     if cp <= 0xFFFF:
         return not 0xD800 <= cp <= 0xDFFF
@@ -92,7 +92,7 @@ def char_table(normaliser: Normaliser, content_chars: Iterable[str]) -> dict[str
         else:
             others.append(char)
     # content outside those ranges (unassigned here: listed, whatever they normalise to)
-    extra = sorted(c for c in set(content_chars) if not _is_candidate(c))
+    extra = sorted(c for c in set(content_chars) if not is_candidate(c))
     for char in [*others, *extra]:
         norm = normalise(char)
         if _emulate(char, table) != norm or unicodedata.category(char) == "Cn":

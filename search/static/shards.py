@@ -54,12 +54,16 @@ def fnv1a_one(codes: list[int]) -> int:
     return h
 
 
-def shard_count(records: list[Records]) -> int:
-    """A power of two, from the bytes of the records that stay inline."""
+def shard_count(records: list[Records]) -> tuple[int, int]:
+    """A power of two, from the bytes of the records that stay inline; and those bytes."""
     inline = 0
     for rec in records:
         lengths = np.diff(rec.start)
         inline += int(lengths[lengths <= BIG_RECORD].sum())
+    return count_for(inline), inline
+
+
+def count_for(inline: int) -> int:
     count = 1
     while count * SHARD_BYTES < inline:
         count *= 2

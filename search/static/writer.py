@@ -30,6 +30,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,12 +42,23 @@ from search.analysis import Normaliser, positioned, release_memory
 from search.documents import SearchDocument
 from search.scripts import Converter, Identity
 from search.static import varint
-from search.static.chars import LINE_BREAKS, SPACES, UNICODE_VERSION, char_table, unassigned
+from search.static.chars import (
+    LINE_BREAKS,
+    SPACES,
+    UNICODE_VERSION,
+    char_table,
+    is_candidate,
+    unassigned,
+)
+from search.static.pairs import pair_counts
 from search.static.grams import FIELDS, all_grams, lay_out
 from search.static.records import encode
-from search.static.shards import DIRECTORY_SIZE, build_shards, shard_count
+from search.static.lengths import LENGTH_TABLE, length_bytes
+from search.static.shards import DIRECTORY_SIZE, Shard, build_shards, shard_count
 
 ENTRY = "entry.json"
+#: What an update reads of the last write (not read by the page).
+STATE = "state.bin"
 FORMAT = 1
 SOURCE_VARIANT = "zh-hans"
 #: Whoosh's BM25F parameters and the text fields' weights (search/engine.py).
@@ -54,7 +66,7 @@ FIELD_WEIGHTS: dict[str, float] = {"title": 4.0, "slogans": 3.0, "body": 1.0}
 BM25_B = 0.75
 BM25_K1 = 1.2
 #: gzip level of the stored files (deterministic: no time, no name).
-GZIP_LEVEL = 9
+GZIP_LEVEL = 6
 
 
 @dataclass(frozen=True)
@@ -123,13 +135,11 @@ def write_static_index(
     documents: Sequence[SearchDocument],
     variants: Sequence[str],
     converters: Mapping[str, Converter],
-    pairs: set[tuple[str, str]] | None = None,
 ) -> Written:
     """Write the static index of ``documents`` into ``folder`` (created; files only
     added). ``converters``: each variant's converter (the site's, with its phrase
-    dictionary); ``pairs``: the extra folding pairs, if the caller has them (else found
-    from the conversions, as ``search.indexing.variant_pairs`` does for Whoosh)."""
-    files = build_static_index(documents, variants, converters, pairs)
+    dictionary), for the variants not written in the sources' script."""
+    files = build_static_index(documents, variants, converters)
     folder.mkdir(parents=True, exist_ok=True)
     for rel, data in files.files.items():
         path = folder / rel
@@ -138,102 +148,118 @@ def write_static_index(
     return files
 
 
+@dataclass
+class Corpus:
+    """The documents in index order, and what every step of the writer reads."""
+
+    docs: list[SearchDocument]
+    variants: list[str]
+    converters: Mapping[str, Converter]
+    converted: dict[str, list[tuple[str, str, tuple[str, ...]]]]
+    pair_counts: Counter[tuple[str, str]]
+    normaliser: Normaliser
+
+    @classmethod
+    def make(
+        cls,
+        documents: Sequence[SearchDocument],
+        variants: Sequence[str],
+        converters: Mapping[str, Converter],
+        base: Normaliser | None = None,
+    ) -> Corpus:
+        docs = [documents[i] for i in document_order(documents)]
+        converted = {
+            v: convert_documents(docs, converters[v]) for v in variants if v != SOURCE_VARIANT
+        }
+        base = base or Normaliser()
+        counts = pair_counts(
+            [own_texts(d) for d in docs],
+            [[(t, b, *s) for t, b, s in conv] for conv in converted.values()],
+            base,
+        )
+        normaliser = Normaliser(set(counts), base=base)
+        return cls(docs, list(variants), converters, converted, counts, normaliser)
+
+
+def own_texts(doc: SearchDocument) -> tuple[str, ...]:
+    """The texts of a document that are indexed: title, body, each slogan."""
+    return (doc.title, doc.body, *doc.slogans)
+
+
+def field_texts(docs: Sequence[SearchDocument], normaliser: Normaliser) -> dict[str, list[str]]:
+    """Each field's normalised, positioned text per document (as the Whoosh index's)."""
+    values = {
+        "title": [d.title for d in docs],
+        "slogans": ["\n".join(d.slogans) for d in docs],
+        "body": [d.body for d in docs],
+    }
+    return {f: [positioned(t) for t in normaliser.normalise_many(values[f])] for f in FIELDS}
+
+
 def build_static_index(
     documents: Sequence[SearchDocument],
     variants: Sequence[str],
     converters: Mapping[str, Converter],
-    pairs: set[tuple[str, str]] | None = None,
 ) -> Written:
     """The files of :func:`write_static_index`, in memory."""
-    from search.indexing import variant_pairs
-
-    order = document_order(documents)
-    docs = [documents[i] for i in order]
-    converted = {v: convert_documents(docs, converters[v]) for v in variants if v != SOURCE_VARIANT}
-    base = Normaliser()
-    if pairs is None:
-        rows = [
-            {
-                "title": d.title,
-                "body": d.body,
-                "slogans": list(d.slogans),
-                "converted": {
-                    v: {"title": c[i][0], "body": c[i][1], "slogans": list(c[i][2])}
-                    for v, c in converted.items()
-                },
-            }
-            for i, d in enumerate(docs)
-        ]
-        pairs = variant_pairs(rows, list(converted), None, base)
-        del rows
-    normaliser = Normaliser(pairs, base=base)
-    files: dict[str, bytes] = {}
-    texts = {
-        "title": [positioned(t) for t in normaliser.normalise_many([d.title for d in docs])],
-        "slogans": [
-            positioned(t) for t in normaliser.normalise_many(["\n".join(d.slogans) for d in docs])
-        ],
-        "body": [positioned(t) for t in normaliser.normalise_many([d.body for d in docs])],
-    }
+    corpus = Corpus.make(documents, variants, converters)
+    docs = corpus.docs
+    texts = field_texts(docs, corpus.normaliser)
     lengths = {f: np.fromiter((len(t) - t.count("\n") for t in texts[f]), np.int64) for f in FIELDS}
-    content_chars = set()
-    for f in FIELDS:
-        for t in texts[f]:
-            content_chars.update(t)
-    for d in docs:
-        content_chars.update(d.title, d.body, *d.slogans)
-    for conv in converted.values():
-        for title, body, slogans in conv:
-            content_chars.update(title, body, *slogans)
-    corpus = lay_out(texts, len(docs))
+    laid = lay_out(texts, len(docs))
     del texts
-    grams = all_grams(corpus)
-    del corpus
+    grams = all_grams(laid)
+    del laid
     records = [encode(grams.pop(o)) for o in sorted(grams)]
     release_memory()
-    count = shard_count(records)
+    count, inline = shard_count(records)
     shards = build_shards(records, count)
     del records
-    directory: list[bytes] = []
-    for shard in shards:
-        names = []
-        for big in shard.big:
-            pair = []
-            for part in (big.a, big.b):
-                if part:
-                    stored = gz(part)
-                    name = hashed("", stored, "")
-                    files[f"b/{name}.bin"] = stored
-                    pair.append(name)
-                else:
-                    pair.append("")
-            names.append((pair[0], pair[1]))
-        stored = gz(shard.content(names))
-        name = hashed("", stored, "")
-        files[f"s/{name}.bin"] = stored
-        directory.append(bytes.fromhex(name))
-    dirs = []
-    for start in range(0, len(directory), DIRECTORY_SIZE):
-        stored = gz(b"".join(directory[start : start + DIRECTORY_SIZE]))
-        name = hashed("d/", stored)
-        files[name] = stored
-        dirs.append(name)
-    entry: dict[str, Any] = {
-        "format": FORMAT,
-        "docs": len(docs),
-        "avgfl": {f: (int(lengths[f].sum()) / (len(docs) or 1)) for f in FIELDS},
-        "weights": FIELD_WEIGHTS,
-        "bm25": {"B": BM25_B, "K1": BM25_K1},
-        "years": _year_ranges(docs),
-        "shards": count,
-        "directory_size": DIRECTORY_SIZE,
-        "directories": dirs,
-    }
-    table = char_table(normaliser, content_chars)
+    files: dict[str, bytes] = {}
+    stored = [store_shard(shard, files) for shard in shards]
+    totals = {f: int(lengths[f].sum()) for f in FIELDS}
+    return finish(
+        corpus, files, [n for n, _ in stored], [b for _, b in stored], inline, totals, lengths
+    )
+
+
+def store_shard(shard: Shard, files: dict[str, bytes]) -> tuple[str, list[str]]:
+    """Store a shard and its big records' parts; the shard's name (hex) and theirs."""
+    names = []
+    for big in shard.big:
+        pair = []
+        for part in (big.a, big.b):
+            if part:
+                stored = gz(part)
+                name = hashed("", stored, "")
+                files[f"b/{name}.bin"] = stored
+                pair.append(name)
+            else:
+                pair.append("")
+        names.append((pair[0], pair[1]))
+    stored = gz(shard.content(names))
+    name = hashed("", stored, "")
+    files[f"s/{name}.bin"] = stored
+    return name, sorted({n for pair in names for n in pair if n})
+
+
+def finish(
+    corpus: Corpus,
+    files: dict[str, bytes],
+    shard_names: list[str],
+    bigs: list[list[str]],
+    inline: int,
+    totals: dict[str, int],
+    lengths: dict[str, Any],
+) -> Written:
+    """Everything but the shards: directories, tables, fragments, the entry and the
+    writer's state."""
+    docs, variants, normaliser = corpus.docs, corpus.variants, corpus.normaliser
+    extra_chars = outside_candidates(docs, corpus.converted)
     chars = gz(
         json.dumps(
             {
-                "table": table,
+                "table": char_table(normaliser, extra_chars),
                 "line_breaks": LINE_BREAKS,
                 "spaces": SPACES,
                 "unassigned": unassigned(),
@@ -244,34 +270,122 @@ def build_static_index(
             separators=(",", ":"),
         ).encode("utf-8")
     )
-    entry["chars"] = hashed("chars.", chars)
-    files[entry["chars"]] = chars
-    names, county_of, theme_of, slogan_docs = _names(docs, variants, normaliser, converters)
+    named = {"chars": put(files, "chars.", chars)}
+    names, county_of, theme_of, slogan_docs = _names(docs, variants, normaliser, corpus.converters)
     stored = gz(json.dumps(names, ensure_ascii=False, sort_keys=True).encode("utf-8"))
-    entry["names"] = hashed("names.", stored)
-    files[entry["names"]] = stored
-    stored = gz(_slogan_lists(slogan_docs))
-    entry["slogans"] = hashed("slogans.", stored)
-    files[entry["slogans"]] = stored
-    entry["doc_tables"] = {}
+    named["names"] = put(files, "names.", stored)
+    named["slogans"] = put(files, "slogans.", gz(slogan_lists(slogan_docs)))
+    length_columns = [length_bytes(lengths[f]).tolist() for f in FIELDS]
+    tables = {}
     for variant in variants:
-        frag_names = []
-        converter = converters.get(variant) or Identity()
+        digests = []
+        converter = corpus.converters.get(variant) or Identity()
         for i, doc in enumerate(docs):
-            fragment = _fragment(doc, i, variant, converted, converter)
-            stored = gz(fragment)
+            own = corpus.converted[variant][i] if variant in corpus.converted else None
+            stored = gz(fragment(doc, variant, own, converter))
             digest = hashlib.blake2b(stored, digest_size=4).digest()
             files[f"f/{variant}/{i}-{digest.hex()}.bin"] = stored
-            frag_names.append(digest)
-        table_bytes = _doc_table(len(docs), county_of, theme_of, lengths) + b"".join(frag_names)
-        stored = gz(table_bytes)
-        name = hashed(f"docs-{variant}.", stored)
-        files[name] = stored
-        entry["doc_tables"][variant] = name
-    files[ENTRY] = (json.dumps(entry, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode(
-        "utf-8"
-    )
+            digests.append(digest)
+        table = doc_table(county_of, theme_of, length_columns, digests)
+        tables[variant] = put(files, f"docs-{variant}.", gz(table))
+    dirs = directories(shard_names, files)
+    files[ENTRY] = make_entry(docs, totals, shard_names, dirs, named, tables)
+    files[STATE] = make_state(corpus, inline, totals, extra_chars, shard_names, bigs)
     return Written(files)
+
+
+def put(files: dict[str, bytes], prefix: str, stored: bytes) -> str:
+    name = hashed(prefix, stored)
+    files[name] = stored
+    return name
+
+
+def directories(shard_names: list[str], files: dict[str, bytes]) -> list[str]:
+    """Store the directory files (the shards' names, in shard order); their names."""
+    dirs = []
+    for start in range(0, len(shard_names), DIRECTORY_SIZE):
+        part = b"".join(bytes.fromhex(n) for n in shard_names[start : start + DIRECTORY_SIZE])
+        dirs.append(put(files, "d/", gz(part)))
+    return dirs
+
+
+def make_entry(
+    docs: Sequence[SearchDocument],
+    totals: dict[str, int],
+    shard_names: list[str],
+    dirs: list[str],
+    named: dict[str, str],
+    tables: dict[str, str],
+) -> bytes:
+    entry: dict[str, Any] = {
+        "format": FORMAT,
+        "docs": len(docs),
+        "avgfl": {f: totals[f] / (len(docs) or 1) for f in FIELDS},
+        "weights": FIELD_WEIGHTS,
+        "bm25": {"B": BM25_B, "K1": BM25_K1},
+        "years": _year_ranges(docs),
+        "shards": len(shard_names),
+        "directory_size": DIRECTORY_SIZE,
+        "directories": dirs,
+        "doc_tables": tables,
+        **named,
+    }
+    return (json.dumps(entry, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
+
+
+def make_state(
+    corpus: Corpus,
+    inline: int,
+    totals: dict[str, int],
+    extra_chars: set[str],
+    shard_names: list[str],
+    bigs: list[list[str]],
+) -> bytes:
+    """What an update needs: not read by the page."""
+    base = corpus.normaliser.base_fold
+    state = {
+        "format": FORMAT,
+        "variants": corpus.variants,
+        "inline": inline,
+        "totals": totals,
+        "pairs": sorted([a, b, n] for (a, b), n in corpus.pair_counts.items()),
+        "docs": [[d.slug, document_digest(d)] for d in corpus.docs],
+        "names": raw_names(corpus.docs),
+        "extra_chars": "".join(sorted(extra_chars)),
+        "shards": shard_names,
+        "bigs": bigs,
+        "fold": {str(k): v for k, v in sorted(base.items())},
+    }
+    return gz(json.dumps(state, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+
+
+def document_digest(doc: SearchDocument) -> str:
+    """A digest of everything of a document that the static index holds."""
+    data = [
+        doc.slug,
+        doc.title,
+        doc.body,
+        doc.county,
+        doc.theme,
+        doc.date,
+        list(doc.slogans),
+        {v: [s.title, s.county, s.theme] for v, s in sorted(doc.shown.items())},
+    ]
+    raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def outside_candidates(
+    docs: Sequence[SearchDocument], converted: Mapping[str, Sequence[tuple[str, str, Any]]]
+) -> set[str]:
+    """The content's characters outside the ranges the table is computed for."""
+    texts = ["".join(own_texts(d)) for d in docs]
+    for conv in converted.values():
+        texts += ["".join((t, b, *s)) for t, b, s in conv]
+    cps = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    present = np.zeros(0x110000, dtype=bool)
+    present[cps] = True
+    return {chr(cp) for cp in np.flatnonzero(present).tolist() if not is_candidate(chr(cp))}
 
 
 def _year_ranges(docs: Sequence[SearchDocument]) -> list[list[Any]]:
@@ -294,8 +408,7 @@ def _names(
     """The names file's data, each document's county and theme, and each slogan's
     documents. Names are listed in Python's order of the raw names (the facets' order
     of ties), each with its filter key (normalised, stripped, as the service matches)."""
-    from search.static.lengths import LENGTH_TABLE
-
+    
     def listing(values: list[str]) -> list[dict[str, Any]]:
         return [
             {
@@ -308,9 +421,8 @@ def _names(
             for v in values
         ]
 
-    counties = sorted({d.county for d in docs})
-    themes = sorted({d.theme for d in docs})
-    slogan_names = sorted({_keyword(s) for d in docs for s in d.slogans if _keyword(s)})
+    raw = raw_names(docs)
+    counties, themes, slogan_names = raw["county"], raw["theme"], raw["slogan"]
     county_index = {c: i for i, c in enumerate(counties)}
     theme_index = {t: i for i, t in enumerate(themes)}
     slogan_index = {s: i for i, s in enumerate(slogan_names)}
@@ -324,6 +436,7 @@ def _names(
         "slogan": [normaliser.normalise(s).strip() for s in slogan_names],
         "lengths": LENGTH_TABLE,
     }
+
     return (
         names,
         [county_index[d.county] for d in docs],
@@ -332,12 +445,21 @@ def _names(
     )
 
 
+def raw_names(docs: Sequence[SearchDocument]) -> dict[str, list[str]]:
+    """The counties, themes and slogans of the documents, each sorted."""
+    return {
+        "county": sorted({d.county for d in docs}),
+        "theme": sorted({d.theme for d in docs}),
+        "slogan": sorted({_keyword(s) for d in docs for s in d.slogans if _keyword(s)}),
+    }
+
+
 def _keyword(value: str) -> str:
     """A slogan as Whoosh's comma-separated keyword field keeps it."""
     return value.replace(",", "，").strip()
 
 
-def _slogan_lists(slogan_docs: dict[int, list[int]]) -> bytes:
+def slogan_lists(slogan_docs: dict[int, list[int]]) -> bytes:
     values: list[int] = [len(slogan_docs)]
     for s in sorted(slogan_docs):
         docs = slogan_docs[s]
@@ -346,35 +468,31 @@ def _slogan_lists(slogan_docs: dict[int, list[int]]) -> bytes:
     return varint.encode(values)
 
 
-def _doc_table(
-    count: int, county_of: list[int], theme_of: list[int], lengths: dict[str, Any]
+def doc_table(
+    county_of: Sequence[int],
+    theme_of: Sequence[int],
+    length_columns: Sequence[Sequence[int]],
+    digests: Sequence[bytes],
 ) -> bytes:
-    from search.static.lengths import length_bytes
-
-    values = np.concatenate(
-        [
-            np.asarray([count], dtype=np.int64),
-            np.asarray(county_of, dtype=np.int64),
-            np.asarray(theme_of, dtype=np.int64),
-            *(length_bytes(lengths[f]) for f in FIELDS),
-        ]
-    )
-    return varint.encode(values)
+    """Varints: the count, each document's county, theme and (per field) length byte;
+    then each document's fragment digest (4 bytes)."""
+    values = [len(county_of), *county_of, *theme_of]
+    for column in length_columns:
+        values += column
+    return varint.encode(np.asarray(values, dtype=np.int64)) + b"".join(digests)
 
 
-def _fragment(
+def fragment(
     doc: SearchDocument,
-    number: int,
     variant: str,
-    converted: Mapping[str, list[tuple[str, str, tuple[str, ...]]]],
+    converted: tuple[str, str, tuple[str, ...]] | None,
     converter: Converter,
 ) -> bytes:
+    """A document's fragment in one script: what a result shows, and the body for its
+    snippet (``converted``: the document's title, body and slogans in that script)."""
     shown = doc.shown.get(variant)
     convert = converter.convert
-    if variant in converted:
-        title, body, _ = converted[variant][number]
-    else:
-        title, body = doc.title, doc.body
+    title, body = (converted[0], converted[1]) if converted else (doc.title, doc.body)
     data = {
         "slug": doc.slug,
         "title": shown.title if shown and shown.title else title,
@@ -383,4 +501,6 @@ def _fragment(
         "date": doc.date,
         "body": body,
     }
+    if variant == SOURCE_VARIANT:  # what an update needs of the previous text
+        data["source"] = {"title": doc.title, "slogans": list(doc.slogans)}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
