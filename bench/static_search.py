@@ -25,7 +25,6 @@ Nothing here is a test: it prints figures (the machine is shared, so times are n
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import random
@@ -38,7 +37,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -69,7 +67,15 @@ COMMON = [
     "乡村振兴",
     "组织",
 ]
-SLOGANS = ["四议两公开", "三会一课", "两学一做", "三抓三促", "红色引擎工程", "1+3+N", "支部建在产业链上"]
+SLOGANS = [
+    "四议两公开",
+    "三会一课",
+    "两学一做",
+    "三抓三促",
+    "红色引擎工程",
+    "1+3+N",
+    "支部建在产业链上",
+]
 
 PAGEFIND_HARNESS = """<!DOCTYPE html><html lang="zh-Hans"><head><meta charset="utf-8">
 <title>pagefind</title></head><body>
@@ -91,7 +97,8 @@ document.getElementById('f').addEventListener('submit', async (event) => {
   for (const d of data) {
     const li = document.createElement('li');
     li.className = 'search-result';
-    li.innerHTML = '<a href="' + d.url + '">' + (d.meta.title || '') + '</a><p>' + d.excerpt + '</p>';
+    li.innerHTML = '<a href="' + d.url + '">' + (d.meta.title || '') + '</a>'
+      + '<p>' + d.excerpt + '</p>';
     ol.appendChild(li);
   }
   box.appendChild(ol);
@@ -252,9 +259,7 @@ def query_set(docs: list[dict[str, Any]], rare: int, seed: int) -> list[Query]:
 
     normaliser = Normaliser()
     hant = make_converter("zh-hant", ROOT / "content" / "phrases.txt")
-    texts = [
-        normaliser.normalise("\n".join([d["title"], d["body"], *d["slogans"]])) for d in docs
-    ]
+    texts = [normaliser.normalise("\n".join([d["title"], d["body"], *d["slogans"]])) for d in docs]
     queries = [Query("common", "zh-hans", q) for q in COMMON]
     queries += [Query("slogan", "zh-hans", q) for q in SLOGANS]
     rng = random.Random(seed)
@@ -326,8 +331,19 @@ def main() -> None:
     pagefind = set_up_pagefind(work)
 
     content, output = work / "content", work / "output"
-    run([python, str(ROOT / "bench" / "corpus.py"), "--articles", str(args.articles),
-         "--seed", str(args.seed), "--out", str(content), "--force"])
+    run(
+        [
+            python,
+            str(ROOT / "bench" / "corpus.py"),
+            "--articles",
+            str(args.articles),
+            "--seed",
+            str(args.seed),
+            "--out",
+            str(content),
+            "--force",
+        ]
+    )
     ours, theirs = Engine("static index"), Engine("Pagefind " + PAGEFIND_VERSION)
     # a full build, and one with the static index left out (its share of the build)
     without = (  # the build with the pipeline's static index hook made a no-op
@@ -344,8 +360,20 @@ def main() -> None:
         bare_runs.append(timed([python, "-c", without, str(content), str(output)], cwd=ROOT)[0])
         shutil.rmtree(output, ignore_errors=True)
         shutil.rmtree(output.with_name("output.cache"), ignore_errors=True)
-        full_runs.append(timed([python, str(ROOT / "build.py"), "build", "--content",
-                                str(content), "--output", str(output)], cwd=ROOT)[0])
+        full_runs.append(
+            timed(
+                [
+                    python,
+                    str(ROOT / "build.py"),
+                    "build",
+                    "--content",
+                    str(content),
+                    "--output",
+                    str(output),
+                ],
+                cwd=ROOT,
+            )[0]
+        )
     # the static index alone, in a process of its own (time and peak RSS)
     docs = documents(content)
     docs_file = work / "documents.json"
@@ -358,15 +386,25 @@ def main() -> None:
         "c = {'zh-hant': make_converter('zh-hant', Path(sys.argv[2]))}; "
         "build_static_index(d, ['zh-hans', 'zh-hant'], c)"
     )
-    wall, cpu, rss = timed([python, "-c", alone, str(docs_file), str(content / "phrases.txt")],
-                           cwd=ROOT)
+    wall, cpu, rss = timed(
+        [python, "-c", alone, str(docs_file), str(content / "phrases.txt")], cwd=ROOT
+    )
     ours.build_s, ours.build_cpu_s, ours.peak_rss_mb = wall, cpu, rss
     ours.index_bytes, ours.index_files = folder_size(output / "_search" / "static")
 
     # Pagefind over the zh-hans article pages
     shutil.rmtree(output / "pagefind", ignore_errors=True)
-    wall, cpu, rss = timed([str(pagefind), "--site", str(output), "--glob",
-                            "zh-hans/articles/**/*.html", "--output-subdir", "pagefind"])
+    wall, cpu, rss = timed(
+        [
+            str(pagefind),
+            "--site",
+            str(output),
+            "--glob",
+            "zh-hans/articles/**/*.html",
+            "--output-subdir",
+            "pagefind",
+        ]
+    )
     theirs.build_s, theirs.build_cpu_s, theirs.peak_rss_mb = wall, cpu, rss
     theirs.index_bytes, theirs.index_files = folder_size(output / "pagefind")
     (output / "pagefind-search.html").write_text(PAGEFIND_HARNESS, encoding="utf-8")
@@ -379,7 +417,9 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for i, q in enumerate(queries):
-                ours.measures[i] = measure(browser, f"{base}{q.script}/search/", q.text, "#search-q")
+                ours.measures[i] = measure(
+                    browser, f"{base}{q.script}/search/", q.text, "#search-q"
+                )
                 theirs.measures[i] = measure(browser, f"{base}pagefind-search.html", q.text, "#q")
             browser.close()
     finally:
@@ -396,22 +436,32 @@ def report(
     bare_runs: list[float],
     args: argparse.Namespace,
 ) -> None:
-    print(f"\n{args.articles} articles (seed {args.seed}), {len(queries)} queries, "
-          "cold cache each, nginx on 127.0.0.1, headless Chromium\n")
-    print(f"{'query':<24}{'script':<9}{'truth':>6} | {'ours':>6} {'KB':>6} {'req':>4} {'ms':>6}"
-          f" | {'Pagefind':>8} {'KB':>6} {'req':>4} {'ms':>6}")
+    print(
+        f"\n{args.articles} articles (seed {args.seed}), {len(queries)} queries, "
+        "cold cache each, nginx on 127.0.0.1, headless Chromium\n"
+    )
+    print(
+        f"{'query':<24}{'script':<9}{'truth':>6} | {'ours':>6} {'KB':>6} {'req':>4} {'ms':>6}"
+        f" | {'Pagefind':>8} {'KB':>6} {'req':>4} {'ms':>6}"
+    )
     for i, q in enumerate(queries):
         a, b = ours.measures[i], theirs.measures[i]
-        print(f"{q.text[:12]:<24}{q.script:<9}{q.truth:>6} | {a.total:>6} {a.bytes / 1024:>6.1f}"
-              f" {a.requests:>4} {a.ms:>6.0f} | {b.total:>8} {b.bytes / 1024:>6.1f}"
-              f" {b.requests:>4} {b.ms:>6.0f}")
+        print(
+            f"{q.text[:12]:<24}{q.script:<9}{q.truth:>6} | {a.total:>6} {a.bytes / 1024:>6.1f}"
+            f" {a.requests:>4} {a.ms:>6.0f} | {b.total:>8} {b.bytes / 1024:>6.1f}"
+            f" {b.requests:>4} {b.ms:>6.0f}"
+        )
     summary: dict[str, Any] = {"articles": args.articles, "queries": len(queries)}
     print()
     for engine in (ours, theirs):
         ms = [m.ms for m in engine.measures.values()]
         kb = [m.bytes / 1024 for m in engine.measures.values()]
-        exact = {s: sum(engine.measures[i].total == q.truth for i, q in enumerate(queries)
-                        if q.script == s) for s in ("zh-hans", "zh-hant")}
+        exact = {
+            s: sum(
+                engine.measures[i].total == q.truth for i, q in enumerate(queries) if q.script == s
+            )
+            for s in ("zh-hans", "zh-hant")
+        }
         per_script = sum(1 for q in queries if q.script == "zh-hans")
         row = {
             "exact_hans": exact["zh-hans"],
@@ -428,18 +478,22 @@ def report(
             "index_files": engine.index_files,
         }
         summary[engine.name] = row
-        print(f"{engine.name}: exact totals {exact['zh-hans']}/{per_script} zh-hans, "
-              f"{exact['zh-hant']}/{per_script} zh-hant; per cold query median "
-              f"{row['median_kb']:.1f} KB (worst {row['worst_kb']:.1f} KB), "
-              f"{row['median_requests']:.0f} requests; submit to results p50 "
-              f"{row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms; index {row['build_s']:.1f} s "
-              f"wall, {row['build_cpu_s']:.1f} s CPU, peak RSS {row['peak_rss_mb']:.0f} MB; "
-              f"{row['index_mb']:.1f} MB in {row['index_files']} files")
+        print(
+            f"{engine.name}: exact totals {exact['zh-hans']}/{per_script} zh-hans, "
+            f"{exact['zh-hant']}/{per_script} zh-hant; per cold query median "
+            f"{row['median_kb']:.1f} KB (worst {row['worst_kb']:.1f} KB), "
+            f"{row['median_requests']:.0f} requests; submit to results p50 "
+            f"{row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms; index {row['build_s']:.1f} s "
+            f"wall, {row['build_cpu_s']:.1f} s CPU, peak RSS {row['peak_rss_mb']:.0f} MB; "
+            f"{row['index_mb']:.1f} MB in {row['index_files']} files"
+        )
     full, bare = statistics.median(full_runs), statistics.median(bare_runs)
     summary["full_build_s"], summary["build_without_static_s"] = full_runs, bare_runs
-    print(f"full build {', '.join(f'{x:.1f}' for x in full_runs)} s; without the static index "
-          f"{', '.join(f'{x:.1f}' for x in bare_runs)} s: the static index adds "
-          f"{(full - bare) / bare * 100:.0f} % (medians)")
+    print(
+        f"full build {', '.join(f'{x:.1f}' for x in full_runs)} s; without the static index "
+        f"{', '.join(f'{x:.1f}' for x in bare_runs)} s: the static index adds "
+        f"{(full - bare) / bare * 100:.0f} % (medians)"
+    )
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
 

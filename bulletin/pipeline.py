@@ -397,13 +397,16 @@ def _build(
         write_index(index_dir, documents, meta, converters)
 
     # the static search index (search/static): its files, made beside the pages
+    static_before = {r for r, entry in cache.files.items() if entry[0] == "static"}
     static_index = Forked(
         lambda: static_index_files(
-            search_documents(site, bodies, variants, issues_by_slug), list(variants), converters
+            search_documents(site, bodies, variants, issues_by_slug),
+            list(variants),
+            converters,
+            previous=output if static_before else None,  # updated where it can be
         ),
         fork=jobs > 1 and len(site.articles) >= 200,
     )
-    static_before = {r for r, entry in cache.files.items() if entry[0] == "static"}
 
     index: Background | None = None
     _remove_stale_scratch(output)
@@ -488,19 +491,15 @@ def _build(
                 timings.lap("wait for the index")
                 (staging / "_search").mkdir(parents=True, exist_ok=True)
                 os.rename(index_work / "whoosh", staging / "_search" / "whoosh")
-            static_files.update(static_index.result())
+            static = static_index.result()
             timings.lap("wait for the static index")
-            if flat:  # a content-hashed name holds what it held before
-                new = {
-                    r: d
-                    for r, d in static_files.items()
-                    if r not in static_before
-                    or not _same(output / r, d, check_bytes=r.endswith("/entry.json"))
-                }
-                write_files(staging, new, flat=True)
-                stale.extend(sorted(static_before - set(static_files)))
+            static_files.update(static.files)
+            static_names.update(static.names)
+            if flat:  # only what the output lacks; then the files the index dropped
+                write_files(staging, static.to_write(output), flat=True)
+                stale.extend(sorted(static_before - static.names))
             else:
-                write_files(staging, static_files)
+                write_files(staging, static.files)
 
         def fill(staging: Path) -> None:
             """A whole new tree: unchanged files hard-linked from the previous output."""
@@ -525,7 +524,8 @@ def _build(
 
         timings.lap("what to render")
         built = set(keys) | set(files) | set(statics)
-        static_files: dict[str, bytes] = {}
+        static_files: dict[str, bytes] = {}  # the static index's files written
+        static_names: set[str] = set()  # and all of them
         stale: list[str] = []  # static index files are added once they are known
         if cache.loaded and output.is_dir():
             stale += [
@@ -548,7 +548,7 @@ def _build(
             fresh = not segments or not segments <= set(filter(_is_segment, index_now))
             index_segments = _segments(index_now) if fresh else cache.index_segments
             file_keys.update(dict.fromkeys(index_now, "index"))
-            file_keys.update(dict.fromkeys(static_files, "static"))
+            file_keys.update(dict.fromkeys(static_names, "static"))
             written = [rel for rel, _ in work] + [*files, *statics, *index_now, *static_files]
             parsed = {
                 s.digest: checked.parsed[s.digest]
@@ -689,12 +689,11 @@ def _is_template(name: str) -> bool:
     return name.endswith((".html", ".xml")) and not name.startswith("assets/")
 
 
-def _same(path: Path, data: bytes, check_bytes: bool = True) -> bool:
+def _same(path: Path, data: bytes) -> bool:
     """Whether ``path`` holds exactly ``data``, and its .gz twin (where it has one) the
-    same compressed (an unchanged file is not rewritten). ``check_bytes=False``: a file
-    whose name says its content (hashed) is the same if its size is."""
+    same compressed (an unchanged file is not rewritten)."""
     try:
-        if path.stat().st_size != len(data) or (check_bytes and path.read_bytes() != data):
+        if path.stat().st_size != len(data) or path.read_bytes() != data:
             return False
         if has_twin(path.name):
             return path.with_name(path.name + ".gz").read_bytes() == gzip_bytes(data)

@@ -1,16 +1,17 @@
 """The normalisation of :mod:`search.analysis` as data the browser loads.
 
 ``search-static.js`` normalises a character as the Python side does, in three steps: a
-character in the table is replaced by its entry; any other is taken through the
-browser's own NFKC and lower case, and each character of that is a line break (the
+character in the table is replaced by its entry; one unassigned in Python's Unicode
+(:func:`unassigned`) is kept as it is; any other is taken through the browser's own
+NFKC and lower case, and each character of that is a line break (the
 :data:`LINE_BREAKS`), a space (:data:`SPACES`, Python's ``str.isspace``), or its entry
-in the table, or itself. A character unassigned in Python's Unicode (:func:`unassigned`) is kept as it is. The
-table holds every character for which those steps would
+in the table, or itself. The table holds every character for which those steps would
 otherwise differ from :class:`~search.analysis.Normaliser`: the fold of script variants
 and OpenCC's ``t2s`` (of every character of the code point ranges OpenCC's tables
-cover), the site's extra pairs, and any character of the content whose normalisation
-the steps do not give. ``tests/browser/test_static_search.py`` runs the browser's
-normaliser on every character of those ranges and of the content and compares.
+cover, and the rest of the Basic Multilingual Plane), the site's extra pairs, and any
+character of the content outside those ranges. ``tests/browser/test_static_search.py``
+runs the browser's normaliser on every character of those ranges and of the content
+and compares.
 """
 
 from __future__ import annotations

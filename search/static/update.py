@@ -36,9 +36,9 @@ from search.static.writer import (
     FORMAT,
     SOURCE_VARIANT,
     STATE,
+    Corpus,
     Written,
     convert_documents,
-    Corpus,
     directories,
     doc_table,
     document_digest,
@@ -65,7 +65,9 @@ def _read(folder: Path, rel: str) -> bytes:
     return gzip.decompress((folder / rel).read_bytes())
 
 
-def doc_grams(doc: SearchDocument, normaliser: Normaliser) -> dict[Gram, dict[int, tuple[int, tuple[int, ...]]]]:
+def doc_grams(
+    doc: SearchDocument, normaliser: Normaliser
+) -> dict[Gram, dict[int, tuple[int, tuple[int, ...]]]]:
     """Every gram of one document: gram -> field -> (count, positions)."""
     texts = {f: t[:1] for f, t in field_texts([doc], normaliser).items()}
     grams = all_grams(lay_out(texts, 1))
@@ -232,9 +234,7 @@ def update(
         return None
     if raw_names(docs) != state["names"]:
         return None
-    changed = [
-        i for i, d in enumerate(docs) if document_digest(d) != state["docs"][i][1]
-    ]
+    changed = [i for i, d in enumerate(docs) if document_digest(d) != state["docs"][i][1]]
     old_docs = {i: _previous_document(folder, entry, docs[i], i) for i in changed}
     if any(d is None for d in old_docs.values()):
         return None
@@ -315,7 +315,9 @@ def _apply(
         by_shard.setdefault(fnv1a_one(list(gram)) % count, []).append(gram)
     inline = int(state["inline"])
     for number in sorted(by_shard):
-        shard, inline = _update_shard(folder, shard_names[number], number, by_shard[number], diffs, inline)
+        shard, inline = _update_shard(
+            folder, shard_names[number], number, by_shard[number], diffs, inline
+        )
         shard_names[number], bigs[number] = store_shard(shard, files)
     if count_for(inline) != count:
         return None  # a fresh write lays the grams out in another number of shards
@@ -350,7 +352,9 @@ def _apply(
         values = varint.decode(table[: len(table) - 4 * n])
         county_of, theme_of = values[1 : 1 + n], values[1 + n : 1 + 2 * n]
         columns = [values[1 + (2 + f) * n : 1 + (3 + f) * n] for f in range(len(FIELDS))]
-        digests = [table[len(table) - 4 * n + 4 * d : len(table) - 4 * n + 4 * d + 4] for d in range(n)]
+        digests = [
+            table[len(table) - 4 * n + 4 * d : len(table) - 4 * n + 4 * d + 4] for d in range(n)
+        ]
         converter = converters.get(variant) or Identity()
         for i in changed:
             county_of[i] = county_index[docs[i].county]
@@ -361,7 +365,9 @@ def _apply(
             stored = gz(fragment(docs[i], variant, own, converter))
             digests[i] = hashlib.blake2b(stored, digest_size=4).digest()
             files[f"f/{variant}/{i}-{digests[i].hex()}.bin"] = stored
-        tables[variant] = put(files, f"docs-{variant}.", gz(doc_table(county_of, theme_of, columns, digests)))
+        tables[variant] = put(
+            files, f"docs-{variant}.", gz(doc_table(county_of, theme_of, columns, digests))
+        )
         all_names.update(f"f/{variant}/{d}-{digests[d].hex()}.bin" for d in range(n))
     slogans_name = entry["slogans"]
     if any(tuple(olds[i].slogans) != tuple(docs[i].slogans) for i in changed):
@@ -386,7 +392,9 @@ def _kept(folder: Path, rel: str, data: bytes) -> bool:
     return path.is_file()
 
 
-def _slogan_docs(docs: Sequence[SearchDocument], names: dict[str, list[str]]) -> dict[int, list[int]]:
+def _slogan_docs(
+    docs: Sequence[SearchDocument], names: dict[str, list[str]]
+) -> dict[int, list[int]]:
     from search.static.writer import _keyword
 
     index = {s: n for n, s in enumerate(names["slogan"])}

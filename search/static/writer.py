@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -50,10 +51,10 @@ from search.static.chars import (
     is_candidate,
     unassigned,
 )
-from search.static.pairs import pair_counts
 from search.static.grams import FIELDS, all_grams, lay_out
-from search.static.records import encode
 from search.static.lengths import LENGTH_TABLE, length_bytes
+from search.static.pairs import pair_counts
+from search.static.records import encode
 from search.static.shards import DIRECTORY_SIZE, Shard, build_shards, shard_count
 
 ENTRY = "entry.json"
@@ -408,7 +409,7 @@ def _names(
     """The names file's data, each document's county and theme, and each slogan's
     documents. Names are listed in Python's order of the raw names (the facets' order
     of ties), each with its filter key (normalised, stripped, as the service matches)."""
-    
+
     def listing(values: list[str]) -> list[dict[str, Any]]:
         return [
             {
@@ -464,7 +465,7 @@ def slogan_lists(slogan_docs: dict[int, list[int]]) -> bytes:
     for s in sorted(slogan_docs):
         docs = slogan_docs[s]
         values += [s, len(docs)]
-        values += [docs[0], *(b - a for a, b in zip(docs, docs[1:], strict=False))]
+        values += [docs[0], *(b - a for a, b in itertools.pairwise(docs))]
     return varint.encode(values)
 
 

@@ -314,7 +314,7 @@ def test_search_page_answers_without_a_service(
         page.locator("a[rel=next]").click()
         page.wait_for_url("**page=2**")
         page.wait_for_function(
-            "document.querySelectorAll('li.search-result').length === %d" % (total - 10)
+            f"document.querySelectorAll('li.search-result').length === {total - 10}"
         )
         _, page2 = service_answer(service, {"q": q, "variant": variant, "page": 2})
         assert _slugs(page) == [r["slug"] for r in page2["results"]]
@@ -331,9 +331,12 @@ def test_search_page_answers_without_a_service(
         )
         _, filtered = service_answer(service, {"q": q, "variant": variant, "county": name})
         assert _slugs(page) == [r["slug"] for r in filtered["results"]]
-        assert "true" == page.locator(
-            ".search-facet a[aria-current=true]", has_text=name
-        ).first.get_attribute("aria-current")
+        assert (
+            page.locator(".search-facet a[aria-current=true]", has_text=name).first.get_attribute(
+                "aria-current"
+            )
+            == "true"
+        )
 
         # back and forward
         page.go_back()

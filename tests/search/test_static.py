@@ -62,9 +62,7 @@ def test_writes_are_deterministic(documents: list[SearchDocument], converters: A
     assert all(a[k] == b[k] for k in a)
 
 
-def test_shards_hold_every_grams_postings(
-    documents: list[SearchDocument], converters: Any
-) -> None:
+def test_shards_hold_every_grams_postings(documents: list[SearchDocument], converters: Any) -> None:
     """Decoding every shard gives, for each gram, the postings of each document."""
     files = build_static_index(documents, VARIANTS, converters).files
     entry = json.loads(files[ENTRY])
