@@ -183,9 +183,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_nginx(work: Path, site: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """nginx on 127.0.0.1 serving ``site`` at /, with docs/nginx.conf's compression."""
-    port = free_port()
+def start_nginx(
+    work: Path, site: Path, service_port: int
+) -> tuple[subprocess.Popen[bytes], str, str]:
+    """nginx on 127.0.0.1 serving ``site`` at / with docs/nginx.conf's compression: one
+    server with no search service (a plain file host), and one that passes /api/ and
+    /search to the service on ``service_port``. Their base URLs."""
+    port, proxied = free_port(), free_port()
     prefix = work / "nginx"
     shutil.rmtree(prefix, ignore_errors=True)
     (prefix / "temp").mkdir(parents=True)
@@ -218,6 +222,18 @@ http {{
         gzip_types text/css application/javascript text/javascript application/xml
                    image/svg+xml application/json application/wasm;
     }}
+    server {{
+        listen 127.0.0.1:{proxied};
+        charset utf-8;
+        root {site};
+        index index.html;
+        gzip_static on;
+        gzip on;
+        gzip_types text/css application/javascript text/javascript application/xml
+                   image/svg+xml application/json application/wasm;
+        location /api/ {{ proxy_pass http://127.0.0.1:{service_port}; }}
+        location = /search {{ proxy_pass http://127.0.0.1:{service_port}; }}
+    }}
 }}
 """,
         encoding="utf-8",
@@ -232,7 +248,7 @@ http {{
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("nginx did not start") from None
             time.sleep(0.05)
-    return proc, f"http://127.0.0.1:{port}/"
+    return proc, f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{proxied}/"
 
 
 def documents(content: Path) -> list[dict[str, Any]]:
@@ -283,25 +299,29 @@ def query_set(docs: list[dict[str, Any]], rare: int, seed: int) -> list[Query]:
     return queries
 
 
+#: What a query loads (counted from the page's load on, so what the page fetches
+#: ahead of the query counts too): the static index, its script, the service's API, and
+#: Pagefind's files.
+SEARCH_FILES = ("/_search/static/", "/assets/search-static.", "/api/search", "/pagefind/")
+
+
 def measure(browser: Any, url: str, text: str, input_selector: str) -> Measure:
     """One cold query: a fresh context, the page loaded, then from Enter to results."""
     context = browser.new_context()
     page = context.new_page()
-    page.goto(url)
-    page.wait_for_load_state("load")
     sizes: list[int] = []
-    counting = {"on": False}
 
     def finished(request: Any) -> None:
-        if counting["on"]:
+        if any(part in request.url for part in SEARCH_FILES):
             try:
                 sizes.append(request.sizes()["responseBodySize"])
             except Exception:
                 sizes.append(0)
 
     page.on("requestfinished", finished)
+    page.goto(url)
+    page.wait_for_load_state("load")
     page.fill(input_selector, text)
-    counting["on"] = True
     start = time.perf_counter()
     page.press(input_selector, "Enter")
     page.wait_for_selector("#search-results[data-total]", state="attached", timeout=60_000)
@@ -410,8 +430,17 @@ def main() -> None:
     (output / "pagefind-search.html").write_text(PAGEFIND_HARNESS, encoding="utf-8")
 
     queries = query_set(docs, args.rare, args.seed)
-    nginx, base = start_nginx(work, output)
+    service_port = free_port()
+    service = subprocess.Popen(
+        [python, "-m", "search", "serve", str(output), "--port", str(service_port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    nginx, base, proxied = start_nginx(work, output, service_port)
+    served = Engine("the service")
     try:
+        wait_for(f"{proxied}api/search?q=x&variant=zh-hans")
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
@@ -421,17 +450,39 @@ def main() -> None:
                     browser, f"{base}{q.script}/search/", q.text, "#search-q"
                 )
                 theirs.measures[i] = measure(browser, f"{base}pagefind-search.html", q.text, "#q")
+                served.measures[i] = measure(
+                    browser, f"{proxied}{q.script}/search/", q.text, "#search-q"
+                )
             browser.close()
     finally:
         nginx.terminate()
         nginx.wait(10)
-    report(queries, ours, theirs, full_runs, bare_runs, args)
+        service.terminate()
+        service.wait(10)
+    report(queries, ours, theirs, served, full_runs, bare_runs, args)
+
+
+def wait_for(url: str) -> None:
+    """Until ``url`` answers (the service has loaded its index)."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except (urllib.error.URLError, OSError):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{url} did not answer") from None
+            time.sleep(0.5)
 
 
 def report(
     queries: list[Query],
     ours: Engine,
     theirs: Engine,
+    served: Engine,
     full_runs: list[float],
     bare_runs: list[float],
     args: argparse.Namespace,
@@ -453,7 +504,7 @@ def report(
         )
     summary: dict[str, Any] = {"articles": args.articles, "queries": len(queries)}
     print()
-    for engine in (ours, theirs):
+    for engine in (ours, theirs, served):
         ms = [m.ms for m in engine.measures.values()]
         kb = [m.bytes / 1024 for m in engine.measures.values()]
         exact = {
@@ -478,6 +529,15 @@ def report(
             "index_files": engine.index_files,
         }
         summary[engine.name] = row
+        if engine is served:
+            print(
+                f"the search page with the service behind nginx: exact totals "
+                f"{exact['zh-hans']}/{per_script} zh-hans, {exact['zh-hant']}/{per_script} "
+                f"zh-hant; per query median {row['median_kb']:.1f} KB (worst "
+                f"{row['worst_kb']:.1f} KB), {row['median_requests']:.0f} requests; submit "
+                f"to results p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms"
+            )
+            continue
         print(
             f"{engine.name}: exact totals {exact['zh-hans']}/{per_script} zh-hans, "
             f"{exact['zh-hant']}/{per_script} zh-hant; per cold query median "

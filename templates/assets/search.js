@@ -272,6 +272,29 @@
 
   window.addEventListener("popstate", function () { run(currentParams()); });
 
+  /* Before a query: where the service is known absent (or not wanted), the static
+   * index's tables are fetched while the reader types; in auto mode the service is
+   * first asked once (an empty query: a 400 in JSON from a service, a 404 page from a
+   * host that serves files only). */
+  function prepare() {
+    if (serviceDown) {
+      loadStatic().catch(function () { /* shown when a query needs it */ });
+      return;
+    }
+    if (mode !== "auto") { return; }
+    fetch(api + "?variant=" + encodeURIComponent(variant), {
+      headers: { Accept: "application/json" }, credentials: "same-origin",
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") < 0 || response.status >= 500) {
+        throw new Error("no service");
+      }
+    }).catch(function () {
+      serviceFailed();
+      loadStatic().catch(function () { /* shown when a query needs it */ });
+    });
+  }
+
   var initial = currentParams();
-  if (initial.q) { run(initial); }
+  if (initial.q) { run(initial); } else { prepare(); }
 }());
