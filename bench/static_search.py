@@ -370,7 +370,8 @@ def main() -> None:
     without = (  # the build with the pipeline's static index hook made a no-op
         "import runpy, sys\n"
         "import bulletin.pipeline as p\n"
-        "p.static_index_files = lambda *a, **k: {}\n"
+        "from search.static import StaticFiles\n"
+        "p.static_index_files = lambda *a, **k: StaticFiles({}, frozenset())\n"
         f"sys.argv = ['build.py', 'build', '--content', sys.argv[1], '--output', sys.argv[2]]\n"
         f"runpy.run_path({str(ROOT / 'build.py')!r}, run_name='__main__')\n"
     )
