@@ -19,6 +19,7 @@ Orders and what is kept (see ``docs/search.md``, Search without a service):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,11 @@ def lay_out(texts: dict[str, list[str]], docs: int) -> Corpus:
 
 def all_grams(corpus: Corpus) -> dict[int, Grams]:
     """The postings of every order."""
+    return {grams.order: grams for grams in iter_grams(corpus)}
+
+
+def iter_grams(corpus: Corpus) -> Iterator[Grams]:
+    """The postings of each order in turn (one order's arrays live at a time)."""
     cps = corpus.cps
     size = cps.size
     lut = np.zeros(0x110000, dtype=np.int64)
@@ -84,7 +90,6 @@ def all_grams(corpus: Corpus) -> dict[int, Grams]:
     rank = lut[cps]
     del lut
     unit = cps != NEWLINE
-    out: dict[int, Grams] = {}
     prefix_rank: Any = None  # the rank of the gram of the previous order at each index
     valid = unit
     for order in ORDERS:
@@ -107,9 +112,9 @@ def all_grams(corpus: Corpus) -> dict[int, Grams]:
         if order < ORDERS[-1]:
             prefix_rank = np.zeros(size, dtype=np.int64)
             prefix_rank[index] = np.cumsum(new) - 1
-        out[order] = _postings(order, corpus, index, new)
+        grams = _postings(order, corpus, index, new)
         del new, index
-    return out
+        yield grams
 
 
 def _sort(key: Any, index: Any, size: int) -> tuple[Any, Any]:

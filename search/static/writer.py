@@ -51,7 +51,7 @@ from search.static.chars import (
     is_candidate,
     unassigned,
 )
-from search.static.grams import FIELDS, all_grams, lay_out
+from search.static.grams import FIELDS, iter_grams, lay_out
 from search.static.lengths import LENGTH_TABLE, length_bytes
 from search.static.pairs import pair_counts
 from search.static.records import encode
@@ -216,9 +216,8 @@ def build_static_index(
     lengths = {f: np.fromiter((len(t) - t.count("\n") for t in texts[f]), np.int64) for f in FIELDS}
     laid = lay_out(texts, len(docs))
     del texts
-    grams = all_grams(laid)
+    records = [encode(grams) for grams in iter_grams(laid)]
     del laid
-    records = [encode(grams.pop(o)) for o in sorted(grams)]
     release_memory()
     count, inline = shard_count(records)
     shards = build_shards(records, count)

@@ -26,16 +26,22 @@
 
   Files.prototype.url = function (name) { return new URL(name, this.entryUrl).href; };
 
-  /* A stored file's bytes: fetched once per page, then decompressed (gzip). */
+  /* A stored file's bytes: fetched once per page, then decompressed (the files are
+   * stored gzip-compressed; a host that sent one with Content-Encoding: gzip had the
+   * browser decompress it already, which the gzip magic number tells). */
   Files.prototype.bytes = function (name) {
     var url = this.url(name);
     var found = this.cache.get(url);
     if (found) { return found; }
     var promise = fetch(url, { credentials: "same-origin" }).then(function (response) {
       if (!response.ok) { throw new Error("HTTP " + response.status + " for " + url); }
-      var stream = response.body.pipeThrough(new DecompressionStream("gzip"));
-      return new Response(stream).arrayBuffer();
-    }).then(function (buffer) { return new Uint8Array(buffer); });
+      return response.arrayBuffer();
+    }).then(function (buffer) {
+      var head = new Uint8Array(buffer, 0, Math.min(2, buffer.byteLength));
+      if (head[0] !== 0x1f || head[1] !== 0x8b) { return new Uint8Array(buffer); }
+      var stream = new Blob([buffer]).stream().pipeThrough(new DecompressionStream("gzip"));
+      return new Response(stream).arrayBuffer().then(function (data) { return new Uint8Array(data); });
+    });
     promise.catch(function () { this.cache.delete(url); }.bind(this));
     this.cache.set(url, promise);
     return promise;
