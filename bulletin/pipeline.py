@@ -77,7 +77,7 @@ from bulletin.sources import SourceTree, read_tree
 from bulletin.taxonomy import build_taxonomies
 from bulletin.variants import Variant, local_converters, make_variants, phrases_text
 from search.indexing import update_index, write_index
-from search.static import static_index_files
+from search.static import StaticFiles, static_index_files
 
 OUTPUT_MARK = "_search/meta.json"  # a folder holding this was written by a build
 #: Each incremental update adds a small segment to the index (Whoosh merges small ones
@@ -398,15 +398,18 @@ def _build(
 
     # the static search index (search/static): its files, made beside the pages
     static_before = {r for r, entry in cache.files.items() if entry[0] == "static"}
-    static_index = Forked(
-        lambda: static_index_files(
-            search_documents(site, bodies, variants, issues_by_slug),
-            list(variants),
-            converters,
-            previous=output if static_before else None,  # updated where it can be
-        ),
-        fork=jobs > 1 and len(site.articles) >= 200,
-    )
+    if index_unchanged and static_before:  # the last build's documents: its files kept
+        static_index = Forked(lambda: StaticFiles({}, frozenset(static_before)), fork=False)
+    else:
+        static_index = Forked(
+            lambda: static_index_files(
+                search_documents(site, bodies, variants, issues_by_slug),
+                list(variants),
+                converters,
+                previous=output if static_before else None,  # updated where it can be
+            ),
+            fork=jobs > 1 and len(site.articles) >= 200,
+        )
 
     index: Background | None = None
     _remove_stale_scratch(output)

@@ -72,10 +72,17 @@ def count_for(inline: int) -> int:
 
 @dataclass
 class Big:
-    """One big record's parts (A: documents and counts; B: positions, maybe empty)."""
+    """One big record's parts (A: documents and counts; B: positions, maybe empty), or
+    where they are stored already: each part's name (hex; "" for none) and length."""
 
     a: bytes
     b: bytes
+    stored: tuple[tuple[str, int], tuple[str, int]] | None = None
+
+    def lengths(self) -> tuple[int, int]:
+        if self.stored is not None:
+            return self.stored[0][1], self.stored[1][1]
+        return len(self.a), len(self.b)
 
 
 @dataclass
@@ -89,9 +96,9 @@ class Shard:
         """The shard's bytes, given the names (hex) of its big records' parts."""
         table: list[int] = [len(self.big)]
         for (name_a, name_b), big in zip(names, self.big, strict=True):
-            for name, part in ((name_a, big.a), (name_b, big.b)):
+            for name, length in zip((name_a, name_b), big.lengths(), strict=True):
                 value = int(name, 16) if name else 0
-                table += [value >> 32, value & 0xFFFFFFFF, len(part)]
+                table += [value >> 32, value & 0xFFFFFFFF, length]
         return self.header + varint.encode(table) + self.data
 
 

@@ -59,6 +59,8 @@ from search.static.writer import (
 #: A document's postings of one gram: field -> positions (empty where not kept).
 Postings = dict[int, tuple[int, ...]]
 Gram = tuple[int, ...]
+#: A big record's parts as a shard names them: (name, length) of part A and of part B.
+BigNames = tuple[tuple[str, int], tuple[str, int]]
 
 
 def _read(folder: Path, rel: str) -> bytes:
@@ -165,7 +167,7 @@ def decode_record(order: int, df: list[int], a: bytes, b: bytes | None) -> Recor
 class ParsedShard:
     """A shard's grams in order: (order, codes, df, inline record or big parts)."""
 
-    grams: list[tuple[Gram, list[int], bytes | None, tuple[str, str] | None]]
+    grams: list[tuple[Gram, list[int], bytes | None, BigNames | None]]
 
 
 def parse_shard(data: bytes) -> ParsedShard:
@@ -190,14 +192,14 @@ def parse_shard(data: bytes) -> ParsedShard:
         codes = tuple(take() for _ in range(order))
         df = [take() for _ in FIELDS]
         heads.append((codes, df, take()))
-    bigs: list[tuple[str, str]] = []
+    bigs: list[tuple[tuple[str, int], tuple[str, int]]] = []
     for _ in range(take()):
         names = []
         for _part in range(2):
-            hi, lo, _length = take(), take(), take()
-            names.append(f"{(hi << 32) | lo:016x}" if (hi or lo) else "")
+            hi, lo, length = take(), take(), take()
+            names.append((f"{(hi << 32) | lo:016x}" if (hi or lo) else "", length))
         bigs.append((names[0], names[1]))
-    grams: list[tuple[Gram, list[int], bytes | None, tuple[str, str] | None]] = []
+    grams: list[tuple[Gram, list[int], bytes | None, BigNames | None]] = []
     at = values_at
     for codes, df, length in heads:
         if length & 1:
@@ -234,7 +236,8 @@ def update(
         return None
     if raw_names(docs) != state["names"]:
         return None
-    changed = [i for i, d in enumerate(docs) if document_digest(d) != state["docs"][i][1]]
+    doc_digests = [document_digest(d) for d in docs]
+    changed = [i for i, d in enumerate(doc_digests) if d != state["docs"][i][1]]
     old_docs = {i: _previous_document(folder, entry, docs[i], i) for i in changed}
     if any(d is None for d in old_docs.values()):
         return None
@@ -250,7 +253,9 @@ def update(
     if set(new_counts) != set(counts):
         return None  # the normalisation changes: a fresh write
     normaliser = Normaliser(set(new_counts), base=base)
-    return _apply(folder, entry, state, docs, changed, olds, normaliser, new_counts, converters)
+    return _apply(
+        folder, entry, state, docs, changed, olds, normaliser, new_counts, converters, doc_digests
+    )
 
 
 def _pairs(
@@ -298,6 +303,7 @@ def _apply(
     normaliser: Normaliser,
     pairs: Counter[tuple[str, str]],
     converters: Mapping[str, Converter],
+    doc_digests: list[str],
 ) -> tuple[Written, set[str]] | None:
     files: dict[str, bytes] = {}
     shard_names: list[str] = list(state["shards"])
@@ -377,7 +383,7 @@ def _apply(
     files[ENTRY] = make_entry(docs, totals, shard_names, dirs, named, tables)
     corpus = Corpus(docs, variants, converters, {}, pairs, normaliser)
     extra = set(state["extra_chars"])
-    files[STATE] = make_state(corpus, inline, totals, extra, shard_names, bigs)
+    files[STATE] = make_state(corpus, inline, totals, extra, shard_names, bigs, doc_digests)
     all_names |= {ENTRY, STATE, *named.values(), *tables.values(), *dirs}
     all_names |= {f"s/{name}.bin" for name in shard_names}
     all_names |= {f"b/{name}.bin" for names_ in bigs for name in names_}
@@ -415,28 +421,25 @@ def _update_shard(
 ) -> tuple[Shard, int]:
     """The shard with the postings of ``grams`` changed; and the inline byte count."""
     parsed = parse_shard(_read(folder, f"s/{name}.bin"))
-    entries: dict[Gram, tuple[list[int], bytes | None, tuple[bytes, bytes] | None]] = {}
+    # gram -> (df, inline record, big record's parts read, big record as stored)
+    entries: dict[Gram, tuple[list[int], bytes | None, tuple[bytes, bytes] | None, Any]] = {}
     for codes, df, data, big in parsed.grams:
-        parts = None
-        if big is not None:
-            parts = (
-                _read(folder, f"b/{big[0]}.bin") if big[0] else b"",
-                _read(folder, f"b/{big[1]}.bin") if big[1] else b"",
-            )
-        entries[codes] = (df, data, parts)
+        entries[codes] = (df, data, None, big)
     for gram in grams:
         order = len(gram)
         found = entries.pop(gram, None)
         if found is None:
             record = Record(order, [{}, {}, {}])
         else:
-            df, data, parts = found
+            df, data, _, big = found
             if data is not None:
                 inline -= len(data)
                 record = decode_record(order, df, data, None)
             else:
-                assert parts is not None
-                record = decode_record(order, df, parts[0], parts[1])
+                (name_a, _), (name_b, _) = big
+                a = _read(folder, f"b/{name_a}.bin") if name_a else b""
+                b = _read(folder, f"b/{name_b}.bin") if name_b else b""
+                record = decode_record(order, df, a, b)
         for doc, per in diffs[gram].items():
             for field in record.fields:
                 field.pop(doc, None)
@@ -446,23 +449,22 @@ def _update_shard(
             continue
         a, b = record.encode()
         if len(a) + len(b) > BIG_RECORD:
-            entries[gram] = (record.df(), None, (a, b))
+            entries[gram] = (record.df(), None, (a, b), None)
         else:
-            entries[gram] = (record.df(), a + b, None)
+            entries[gram] = (record.df(), a + b, None, None)
             inline += len(a) + len(b)
     rows: list[int] = []
     data_parts: list[bytes] = []
     bigs: list[Big] = []
     ordered = sorted(entries, key=_sort_key)
     for codes in ordered:
-        df, data, parts = entries[codes]
+        df, data, parts, stored = entries[codes]
         rows += [len(codes), *codes, *df]
         if data is not None:
             rows.append(2 * len(data))
             data_parts.append(data)
         else:
-            assert parts is not None
             rows.append(2 * len(bigs) + 1)
-            bigs.append(Big(parts[0], parts[1]))
+            bigs.append(Big(parts[0], parts[1]) if parts else Big(b"", b"", stored))
     header = varint.encode(np.asarray([len(ordered), *rows], dtype=np.uint64))
     return Shard(number, header, bigs, b"".join(data_parts)), inline

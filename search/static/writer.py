@@ -234,6 +234,9 @@ def store_shard(shard: Shard, files: dict[str, bytes]) -> tuple[str, list[str]]:
     """Store a shard and its big records' parts; the shard's name (hex) and theirs."""
     names = []
     for big in shard.big:
+        if big.stored is not None:  # kept from the previous index
+            names.append((big.stored[0][0], big.stored[1][0]))
+            continue
         pair = []
         for part in (big.a, big.b):
             if part:
@@ -347,16 +350,19 @@ def make_state(
     extra_chars: set[str],
     shard_names: list[str],
     bigs: list[list[str]],
+    digests: list[str] | None = None,
 ) -> bytes:
-    """What an update needs: not read by the page."""
+    """What an update needs: not read by the page. ``digests``: each document's
+    :func:`document_digest`, where the caller has them."""
     base = corpus.normaliser.base_fold
+    digests = digests or [document_digest(d) for d in corpus.docs]
     state = {
         "format": FORMAT,
         "variants": corpus.variants,
         "inline": inline,
         "totals": totals,
         "pairs": sorted([a, b, n] for (a, b), n in corpus.pair_counts.items()),
-        "docs": [[d.slug, document_digest(d)] for d in corpus.docs],
+        "docs": [[d.slug, digest] for d, digest in zip(corpus.docs, digests, strict=True)],
         "names": raw_names(corpus.docs),
         "extra_chars": "".join(sorted(extra_chars)),
         "shards": shard_names,
@@ -368,17 +374,17 @@ def make_state(
 
 def document_digest(doc: SearchDocument) -> str:
     """A digest of everything of a document that the static index holds."""
-    data = [
+    parts = [
         doc.slug,
         doc.title,
         doc.body,
         doc.county,
         doc.theme,
         doc.date,
-        list(doc.slogans),
-        {v: [s.title, s.county, s.theme] for v, s in sorted(doc.shown.items())},
+        "\x1e".join(doc.slogans),
+        *(f"{v}\x1e{s.title}\x1e{s.county}\x1e{s.theme}" for v, s in sorted(doc.shown.items())),
     ]
-    raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
+    raw = "\x1f".join(parts).encode("utf-8", "surrogatepass")
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 

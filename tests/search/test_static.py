@@ -83,8 +83,9 @@ def test_shards_hold_every_grams_postings(documents: list[SearchDocument], conve
             if data is not None:
                 record = decode_record(len(codes), df, data, None)
             else:
-                a = gzip.decompress(files[f"b/{big[0]}.bin"]) if big[0] else b""
-                b = gzip.decompress(files[f"b/{big[1]}.bin"]) if big[1] else b""
+                (name_a, _), (name_b, _) = big
+                a = gzip.decompress(files[f"b/{name_a}.bin"]) if name_a else b""
+                b = gzip.decompress(files[f"b/{name_b}.bin"]) if name_b else b""
                 record = decode_record(len(codes), df, a, b)
             got[codes] = {f: per for f, per in enumerate(record.fields) if per}
     assert got.keys() == expected.keys()
