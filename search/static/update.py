@@ -234,7 +234,8 @@ def update(
     docs = [documents[i] for i in document_order(documents)]
     if [d.slug for d in docs] != [s for s, _ in state["docs"]]:
         return None
-    if raw_names(docs) != state["names"]:
+    names = raw_names(docs)
+    if names != state["names"]:
         return None
     doc_digests = [document_digest(d) for d in docs]
     changed = [i for i, d in enumerate(doc_digests) if d != state["docs"][i][1]]
@@ -340,7 +341,7 @@ def _apply(
             totals[f] += after - before
             row.append(after)
         new_lengths[i] = row
-    names = raw_names(docs)
+    names = state["names"]  # as checked: the documents' own
     county_index = {c: n for n, c in enumerate(names["county"])}
     theme_index = {t: n for n, t in enumerate(names["theme"])}
     variants = list(state["variants"])
