@@ -236,10 +236,13 @@ def remove_leftovers(output: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _fill_staging(output: Path, fill: Callable[[Path], None], small_tree: int) -> tuple[Path, Path]:
+def _fill_staging(
+    output: Path, fill: Callable[[Path], Iterable[str] | None], small_tree: int
+) -> tuple[Path, Path, Iterable[str]]:
     """A fresh staging folder beside ``output`` filled by ``fill``; on failure it is
     removed and the error raised, the output untouched. The tree kept from the build
-    before last is sent for deletion. Returns the staging and previous-tree paths."""
+    before last is sent for deletion. Returns the staging and previous-tree paths and
+    what ``fill`` returned: more output files to remove, known once it has run."""
     staging = staging_path(output)
     previous = previous_path(output)
     if staging.exists():
@@ -257,11 +260,11 @@ def _fill_staging(output: Path, fill: Callable[[Path], None], small_tree: int) -
     remove_in_background(_unclaimed_trash(output))
     staging.mkdir()
     try:
-        fill(staging)
+        more = fill(staging) or ()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return staging, previous
+    return staging, previous, more
 
 
 def publish(output: Path, fill: Callable[[Path], None], small_tree: int = 256) -> None:
@@ -269,7 +272,7 @@ def publish(output: Path, fill: Callable[[Path], None], small_tree: int = 256) -
     (the tree it replaces is kept as ``OUTPUT.previous``; see the module's docstring)."""
     output = output.absolute()
     output.parent.mkdir(parents=True, exist_ok=True)
-    staging, previous = _fill_staging(output, fill, small_tree)
+    staging, previous, _ = _fill_staging(output, fill, small_tree)
     if not output.exists():
         os.rename(staging, output)
     elif _exchange(staging, output):
@@ -282,18 +285,23 @@ def publish(output: Path, fill: Callable[[Path], None], small_tree: int = 256) -
 
 
 def publish_changes(
-    output: Path, fill: Callable[[Path], None], removed: Iterable[str], small_tree: int = 256
+    output: Path,
+    fill: Callable[[Path], Iterable[str] | None],
+    removed: Iterable[str],
+    small_tree: int = 256,
 ) -> None:
     """Publish an incremental build: ``fill(staging)`` writes only the files that
     changed, each directly in the staging folder under its :func:`flat_name` (and, if
     the index changed, a whole new ``_search/whoosh``); once it has succeeded, each
     file is moved into ``output`` with an atomic rename, the index folder is swapped in
-    at once, and ``removed`` files (with their .gz) are deleted.
+    at once, and ``removed`` files (with their .gz) are deleted, and those ``fill``
+    returns (files it found are no longer wanted).
 
     A failed ``fill`` leaves ``output`` untouched, as a full build does; a reader may see
     a few pages old and a few new for the moment the renames take."""
     output = output.absolute()
-    staging, previous = _fill_staging(output, fill, small_tree)
+    staging, previous, more = _fill_staging(output, fill, small_tree)
+    removed = {*removed, *more}
     new_index = layout.index_dir(staging)
     made: set[Path] = set()
     for name in sorted(entry.name for entry in os.scandir(staging) if entry.is_file()):

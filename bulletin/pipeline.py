@@ -68,6 +68,7 @@ from bulletin.pdf import IssuePdf, engine_version, load_engine
 from bulletin.problems import ContentError, OutputError, Problem, UsageError
 from bulletin.render import TEMPLATES_DIR, Assets, SiteRenderer, make_environment
 from bulletin.site_index import (
+    STATIC_KEY,
     Indexing,
     IndexPlan,
     plan_index,
@@ -168,11 +169,11 @@ def _run(
             timings.lap("plan the index, start it")
             pages = plan_pages(loaded, index, previous, outputs, fingerprint, options)
             timings.lap("plan the pages")
-            written = execute(pages, indexing, options, progress, timings)
+            published = execute(pages, indexing, options, progress, timings)
     finally:
         outputs.cancel()
     if options.use_cache:
-        record(loaded, index, pages, written, previous, fingerprint, options)
+        record(loaded, index, pages, published, previous, fingerprint, options)
         timings.lap("record")
     timings.report()
     return BuildResult(
@@ -444,9 +445,11 @@ def plan_pages(
 
 
 def _stale(previous: PreviousBuild, built: set[str]) -> tuple[str, ...]:
-    """The files the last build recorded (the index aside) that this one does not build."""
+    """The files the last build recorded (the indexes aside: what they drop is known
+    once they are written) that this one does not build."""
     files = previous.state.files
-    return tuple(sorted(r for r, e in files.items() if e[0] != "index" and r not in built))
+    indexes = ("index", STATIC_KEY)
+    return tuple(sorted(r for r, e in files.items() if e[0] not in indexes and r not in built))
 
 
 def _renderer(
@@ -502,31 +505,47 @@ def _indexing(index: IndexPlan, loaded: Loaded, options: BuildOptions) -> Indexi
     return Indexing(index, loaded.site, loaded.bodies, loaded.variants, options.output, fork)
 
 
+@dataclass(frozen=True)
+class Published:
+    """What :func:`execute` wrote into the output, for the record."""
+
+    written: frozenset[str]  # output files written (the Whoosh index's aside)
+    static: frozenset[str]  # every file of the static search index
+
+
 def execute(
     plan: PagePlan,
     indexing: Indexing,
     options: BuildOptions,
     progress: Progress | None,
     timings: Timings,
-) -> set[str]:
-    """Render the pages into a staging folder beside the output, put the index beside
-    them, and publish; the output files written. Raises OutputError (nothing published)
-    when the files cannot be written."""
+) -> Published:
+    """Render the pages into a staging folder beside the output, put the indexes beside
+    them, and publish. Raises OutputError (nothing published) when the files cannot be
+    written."""
     render = partial(_render_into, plan, indexing, options, progress, timings)
     small = options.tuning.small_previous_tree
     try:
         if plan.incremental:
-            fill = partial(_fill_changes, plan, render, options.output)
+            fill = partial(_fill_changes, plan, render, indexing, options.output)
             publish_changes(options.output, fill, plan.stale, small)
         else:
-            publish(options.output, partial(_fill, plan, render, options.output), small)
+            publish(options.output, partial(_fill, plan, render, indexing, options.output), small)
     except OSError as exc:
         raise OutputError(exc) from exc
     timings.lap("publish")
-    return {rel for rel, _ in plan.work} | set(plan.files) | set(plan.statics)
+    static = indexing.static_files()
+    written = {rel for rel, _ in plan.work} | set(plan.files) | set(plan.statics)
+    return Published(frozenset(written | set(static.files)), static.names)
 
 
-def _fill(plan: PagePlan, render: Callable[..., None], output: Path, staging: Path) -> None:
+def _fill(
+    plan: PagePlan,
+    render: Callable[..., None],
+    indexing: Indexing,
+    output: Path,
+    staging: Path,
+) -> None:
     """A whole new tree: unchanged files hard-linked from the previous output."""
     write_files(staging, plan.files)
     copy_files(staging, plan.statics.items())
@@ -535,16 +554,29 @@ def _fill(plan: PagePlan, render: Callable[..., None], output: Path, staging: Pa
     if plan.reuse_index:
         link_folder(layout.index_dir(output), layout.index_dir(staging))
     render(staging, flat=False)
+    static = indexing.static_files()
+    for rel in static.names - set(static.files):  # kept as they are: linked
+        link_file(output / rel, staging / rel)
+    write_files(staging, static.files)
 
 
-def _fill_changes(plan: PagePlan, render: Callable[..., None], output: Path, staging: Path) -> None:
+def _fill_changes(
+    plan: PagePlan,
+    render: Callable[..., None],
+    indexing: Indexing,
+    output: Path,
+    staging: Path,
+) -> set[str]:
     """Only what differs from the previous output (``staging`` is flat: see
-    ``output.publish_changes``)."""
+    ``output.publish_changes``); the static index's files no longer used, to remove."""
     changed = {r: d for r, d in plan.files.items() if not _same(output / r, d)}
     write_files(staging, changed, flat=True)
     statics = [(r, p) for r, p in plan.statics.items() if not _same(output / r, p.read_bytes())]
     copy_files(staging, statics, flat=True)
     render(staging, flat=True)
+    static = indexing.static_files()
+    write_files(staging, static.to_write(output), flat=True)
+    return set(indexing.plan.static_before - static.names)
 
 
 def _render_into(
@@ -583,6 +615,8 @@ def _render_into(
         store.add_conversions(conversions)
     indexing.place(staging)
     timings.lap("wait for the index")
+    indexing.static_files()
+    timings.lap("wait for the static index")
 
 
 def _same(path: Path, data: bytes) -> bool:
@@ -605,7 +639,7 @@ def record(
     loaded: Loaded,
     index: IndexPlan,
     plan: PagePlan,
-    written: set[str],
+    published: Published,
     previous: PreviousBuild,
     fingerprint: str,
     options: BuildOptions,
@@ -616,6 +650,7 @@ def record(
     index_now = layout.index_files(output)
     keys = {**plan.keys, **dict.fromkeys([*plan.files, *plan.statics], "file")}
     keys.update(dict.fromkeys(index_now, "index"))
+    keys.update(dict.fromkeys(published.static, STATIC_KEY))
     before = previous.state.parsed
     try:
         state = CacheState(
@@ -625,7 +660,7 @@ def record(
                 loaded.bodies.keys.values(),
                 [variant.key for variant in loaded.variants.values()],
             ),
-            files=file_entries(previous, output, keys, written | set(index_now)),
+            files=file_entries(previous, output, keys, published.written | set(index_now)),
             documents=index.documents,
             texts=loaded.notes.used,
             slugs=loaded.slugger.slugs,

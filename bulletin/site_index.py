@@ -1,10 +1,12 @@
-"""The site's search index, from the build's side: what it needs (:func:`plan_index`)
-and writing it beside the pages (:class:`Indexing`).
+"""The site's search indexes, from the build's side: what they need (:func:`plan_index`)
+and writing them beside the pages (:class:`Indexing`).
 
-The index is written by ``search`` from plain documents (:mod:`search.documents`):
-updated with the articles whose document changed, or written afresh, in a process of
-its own from the moment the content is loaded, into a scratch folder beside the output;
-the pages' staging folder gets it when both are done.
+Both are written by ``search`` from the same plain documents (:mod:`search.documents`):
+the Whoosh index for the search service (updated with the articles whose document
+changed, or written afresh, into a scratch folder beside the output) and the static
+index the search page reads where no service answers (``search.static``: files,
+updated from the previous output's where it can be). Each in a process of its own from
+the moment the content is loaded; the pages' staging folder gets them when all is done.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from bulletin.variants import Variant
 from search import layout
 from search.indexing import rewrite_due, update_index, write_index
 from search.layout import SearchMeta
+from search.static import StaticFiles, static_index_files
+
+#: The cache's key of the static index's files (they are checked as the index's are).
+STATIC_KEY = "static"
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class IndexPlan:
     changed: frozenset[str]  # slugs whose document changed (an update)
     removed: frozenset[str]  # slugs no longer published (an update)
     current: tuple[str, ...]  # the index's files in the output now
+    static_before: frozenset[str] = frozenset()  # the static index's files, as recorded
 
 
 def plan_index(
@@ -71,7 +78,10 @@ def plan_index(
     mode: Literal["unchanged", "update", "fresh"] = "fresh"
     if reusable:
         mode = "update" if changed or removed else "unchanged"
-    return IndexPlan(files, meta, state, documents, mode, changed, removed, tuple(current))
+    static_before = frozenset(r for r, e in before.files.items() if e[0] == STATIC_KEY)
+    return IndexPlan(
+        files, meta, state, documents, mode, changed, removed, tuple(current), static_before
+    )
 
 
 def _base_path(base_url: str) -> str:
@@ -108,27 +118,41 @@ class Indexing:
         self.scratch = output.with_name(f".{output.name}.index-{os.getpid()}")
         self.fork = fork
         self.work: Forked[None] | None = None
+        self.static: Forked[StaticFiles] | None = None
+        self.static_made: StaticFiles | None = None
 
     def __enter__(self) -> Indexing:
         if self.plan.mode != "unchanged":
             self.scratch.mkdir(parents=True)
             (self.scratch / "phrases.txt").write_bytes(self.plan.files[layout.PHRASES])
             self.work = Forked(self._write, fork=self.fork)
+        if self.plan.mode != "unchanged" or not self.plan.static_before:
+            self.static = Forked(self._write_static, fork=self.fork)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.work is not None:
-            self.work.cancel()
+        for work in (self.work, self.static):
+            if work is not None:
+                work.cancel()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def place(self, staging: Path) -> None:
-        """Wait for the index and move it into ``staging`` (if it was written)."""
+        """Wait for the Whoosh index and move it into ``staging`` (if it was written)."""
         if self.work is None:
             return
         self.work.result()
         self.work = None
         layout.index_dir(staging).parent.mkdir(parents=True, exist_ok=True)
         os.rename(self.scratch / "whoosh", layout.index_dir(staging))
+
+    def static_files(self) -> StaticFiles:
+        """Wait for the static index: the files it writes and the names of all of them
+        (when the documents are the last build's: none, and the names it recorded)."""
+        if self.static_made is None:
+            work, self.static = self.static, None
+            made = work.result() if work is not None else None
+            self.static_made = made or StaticFiles({}, self.plan.static_before)
+        return self.static_made
 
     def _documents(self, slugs: frozenset[str] | None = None) -> Iterator[Any]:
         issues = {issue.slug: issue for issue in self.site.issues}
@@ -148,3 +172,10 @@ class Indexing:
                 return
             shutil.rmtree(index_dir, ignore_errors=True)
         write_index(index_dir, self._documents(), meta, converters)
+
+    def _write_static(self) -> StaticFiles:
+        """The static index: updated from the previous output's where only some
+        documents changed, else written afresh (the same files either way)."""
+        converters = {name: variant.converter for name, variant in self.variants.items()}
+        previous = self.output if self.plan.static_before else None
+        return static_index_files(self._documents(), list(self.variants), converters, previous)

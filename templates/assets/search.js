@@ -1,6 +1,9 @@
-/* Search page: asks the search service (data-api) and shows results with facets.
- * Plain ES2017, no library, no request to another host. Without JS, the form submits
- * to the service's /search, which renders the same markup on the server. */
+/* Search page: asks the search service (data-api) and shows results with facets; where
+ * no service answers (a host that serves files only), it answers from the static index
+ * the build writes (data-static), with search-static.js, loaded then. No library, no
+ * request to another host. Without JS, the form submits to the service's /search,
+ * which renders the same markup on the server.
+ * data-mode: "auto" (the service, else the static index), "static" or "service". */
 (function () {
   "use strict";
 
@@ -22,6 +25,17 @@
     Object.keys(given).forEach(function (k) { strings[k] = given[k]; });
   } catch (e) { /* keep the defaults */ }
   var controller = null;
+  var mode = form.getAttribute("data-mode") || "auto";
+  var staticEntry = form.getAttribute("data-static");
+  var staticScript = form.getAttribute("data-static-script");
+  var staticIndex = null;  // a promise of the opened static index
+  var serviceDown = mode === "static";
+  try {
+    if (mode === "auto" && sessionStorage.getItem("bulletin-search-service") === "down") {
+      serviceDown = true;
+    }
+  } catch (e) { /* storage refused: ask the service each time */ }
+  var generation = 0;  // the latest query; earlier answers are dropped
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -87,6 +101,7 @@
   function render(data, state) {
     box.textContent = "";
     var total = data.total || 0;
+    box.setAttribute("data-total", String(total));
     status.textContent = total ? strings.total.replace("{n}", String(total)) : strings.none;
     // the count is shown in the results; the live region only announces it
     status.classList.add("visually-hidden");
@@ -147,13 +162,54 @@
     }
   }
 
-  function run(state) {
-    if (input) { input.value = state.q; }
-    if (!state.q.trim()) {
-      box.textContent = "";
-      status.textContent = "";
-      return;
-    }
+  function showError(message) {
+    box.textContent = "";
+    box.removeAttribute("data-total");
+    status.classList.remove("visually-hidden");
+    status.textContent = message;
+  }
+
+  function loadStatic() {
+    if (staticIndex) { return staticIndex; }
+    staticIndex = new Promise(function (resolve, reject) {
+      if (!staticEntry || !staticScript || !window.DecompressionStream) {
+        reject(new Error("no static index"));
+        return;
+      }
+      if (window.BulletinStaticSearch) { resolve(); return; }
+      var script = document.createElement("script");
+      script.src = staticScript;
+      script.onload = resolve;
+      script.onerror = function () { reject(new Error("static search did not load")); };
+      document.head.appendChild(script);
+    }).then(function () {
+      var entry = new URL(staticEntry, location.href).href;
+      return window.BulletinStaticSearch.open(entry, variant);
+    });
+    staticIndex.catch(function () { staticIndex = null; });
+    return staticIndex;
+  }
+
+  function runStatic(state, mine) {
+    return loadStatic().then(function (index) {
+      return index.answer({
+        q: state.q, county: state.county, theme: state.theme, page: state.page, per_page: 10,
+      });
+    }).then(function (data) {
+      if (mine === generation) { render(data, state); }
+    }, function (error) {
+      if (mine !== generation) { return; }
+      var known = window.BulletinStaticSearch && error instanceof window.BulletinStaticSearch.BadRequest;
+      showError(known ? error.message : strings.unavailable);
+    });
+  }
+
+  function serviceFailed() {
+    serviceDown = true;
+    try { sessionStorage.setItem("bulletin-search-service", "down"); } catch (e) { /* none */ }
+  }
+
+  function runService(state, mine) {
     var params = new URLSearchParams();
     params.set("q", state.q);
     if (variant) { params.set("variant", variant); }
@@ -162,8 +218,7 @@
     params.set("page", String(state.page));
     if (controller) { controller.abort(); }
     controller = window.AbortController ? new AbortController() : null;
-    box.setAttribute("aria-busy", "true");
-    fetch(api + "?" + params.toString(), {
+    return fetch(api + "?" + params.toString(), {
       headers: { Accept: "application/json" },
       credentials: "same-origin",
       signal: controller ? controller.signal : undefined,
@@ -171,21 +226,41 @@
       var type = response.headers.get("Content-Type") || "";
       if (type.indexOf("application/json") < 0) { throw new Error("not JSON"); }
       return response.json().then(function (data) {
-        if (!response.ok) {
-          box.textContent = "";
-          status.classList.remove("visually-hidden");
-          status.textContent = (data && data.error) || strings.unavailable;
-          return;
+        if (mine !== generation) { return null; }
+        if (response.status === 400) {
+          showError((data && data.error) || strings.unavailable);
+          return null;
         }
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
         render(data, state);
+        return null;
       });
     }).catch(function (error) {
-      if (error && error.name === "AbortError") { return; }
+      if (error && error.name === "AbortError") { return null; }
+      if (mine !== generation) { return null; }
+      if (mode === "service") {
+        showError(strings.unavailable);
+        return null;
+      }
+      serviceFailed();
+      return runStatic(state, mine);
+    });
+  }
+
+  function run(state) {
+    if (input) { input.value = state.q; }
+    generation += 1;
+    var mine = generation;
+    if (!state.q.trim()) {
       box.textContent = "";
-      status.classList.remove("visually-hidden");
-      status.textContent = strings.unavailable;
-    }).then(function () {
-      box.removeAttribute("aria-busy");
+      box.removeAttribute("data-total");
+      status.textContent = "";
+      return;
+    }
+    box.setAttribute("aria-busy", "true");
+    var answered = serviceDown ? runStatic(state, mine) : runService(state, mine);
+    answered.then(function () {
+      if (mine === generation) { box.removeAttribute("aria-busy"); }
     });
   }
 
@@ -197,6 +272,29 @@
 
   window.addEventListener("popstate", function () { run(currentParams()); });
 
+  /* Before a query: where the service is known absent (or not wanted), the static
+   * index's tables are fetched while the reader types; in auto mode the service is
+   * first asked once (an empty query: a 400 in JSON from a service, a 404 page from a
+   * host that serves files only). */
+  function prepare() {
+    if (serviceDown) {
+      loadStatic().catch(function () { /* shown when a query needs it */ });
+      return;
+    }
+    if (mode !== "auto") { return; }
+    fetch(api + "?variant=" + encodeURIComponent(variant), {
+      headers: { Accept: "application/json" }, credentials: "same-origin",
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") < 0 || response.status >= 500) {
+        throw new Error("no service");
+      }
+    }).catch(function () {
+      serviceFailed();
+      loadStatic().catch(function () { /* shown when a query needs it */ });
+    });
+  }
+
   var initial = currentParams();
-  if (initial.q) { run(initial); }
+  if (initial.q) { run(initial); } else { prepare(); }
 }());

@@ -1,0 +1,165 @@
+"""The static index's postings, computed for the whole corpus at once with numpy.
+
+The three text fields of every document (normalised as :mod:`search.analysis` does, as
+:func:`~search.analysis.positioned` strings: runs joined by a line break, so a
+character's index is its position) are laid end to end, all titles, then all slogans,
+then all bodies, each text followed by a line break. A *gram* of order k is k
+consecutive units inside one run (no line break among them). For each order, one sort
+of ``(gram key << bits) | index`` orders the occurrences by (gram, field, document,
+position), which is the order the records are written in.
+
+Orders and what is kept (see ``docs/search.md``, Search without a service):
+
+- 1 (a unit): the documents per field (a one-character query);
+- 2 (a bigram): the documents and frequency per field (two units; BM25F of phrases);
+- 3: the documents per field (a three-unit phrase);
+- 4: the documents, frequency and positions per field (four units by their documents;
+  longer phrases by the positions of their 4-grams).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: The text fields, in the order their sections appear in a record.
+FIELDS: tuple[str, ...] = ("title", "slogans", "body")
+ORDERS: tuple[int, ...] = (1, 2, 3, 4)
+NEWLINE = ord("\n")
+
+
+@dataclass
+class Grams:
+    """The postings of one order, sorted by (gram, field, document)."""
+
+    order: int
+    codes: Any  # (terms, order) uint32: each gram's code points
+    term_postings: Any  # int64 (terms + 1): each gram's first posting, then the end
+    field: Any  # per posting: uint8
+    doc: Any  # per posting: int32
+    count: Any  # per posting: occurrences (int32)
+    positions: Any  # per occurrence, in posting order (int32); order 4 only, else None
+
+
+@dataclass
+class Corpus:
+    """The fields' texts laid end to end, as code points, with each index's text
+    (field * docs + doc) and position in it."""
+
+    cps: Any  # uint32
+    segment: Any  # int32 per index
+    position: Any  # int32 per index
+    docs: int
+
+
+def lay_out(texts: dict[str, list[str]], docs: int) -> Corpus:
+    """``texts[field][doc]``: each field's positioned normalised text per document."""
+    parts: list[str] = []
+    for name in FIELDS:
+        for text in texts[name]:
+            parts.append(text)
+            parts.append("\n")
+    lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    lengths = lengths[0::2] + 1
+    raw = "".join(parts).encode("utf-32-le", errors="surrogatepass")
+    del parts
+    cps = np.frombuffer(raw, dtype=np.uint32)
+    segment = np.repeat(np.arange(lengths.size, dtype=np.int32), lengths)
+    starts = np.cumsum(lengths) - lengths
+    position = np.arange(cps.size, dtype=np.int32) - np.repeat(starts, lengths).astype(np.int32)
+    return Corpus(cps, segment, position, docs)
+
+
+def all_grams(corpus: Corpus) -> dict[int, Grams]:
+    """The postings of every order."""
+    return {grams.order: grams for grams in iter_grams(corpus)}
+
+
+def iter_grams(corpus: Corpus) -> Iterator[Grams]:
+    """The postings of each order in turn (one order's arrays live at a time)."""
+    cps = corpus.cps
+    size = cps.size
+    lut = np.zeros(0x110000, dtype=np.int64)
+    lut[cps] = 1
+    chars = np.flatnonzero(lut)
+    n = int(chars.size)
+    lut[chars] = np.arange(n)
+    rank = lut[cps]
+    del lut
+    unit = cps != NEWLINE
+    prefix_rank: Any = None  # the rank of the gram of the previous order at each index
+    valid = unit
+    for order in ORDERS:
+        if order > 1:
+            valid = valid[:-1] & unit[order - 1 :]
+        starts = np.flatnonzero(valid)
+        if order == 1:
+            key = rank[starts]
+        else:
+            key = prefix_rank[starts]
+            key *= n
+            key += rank[starts + order - 1]
+        sorted_key, index = _sort(key, starts, size)
+        del key, starts
+        new = np.empty(sorted_key.size, dtype=bool)
+        if sorted_key.size:
+            new[0] = True
+            np.not_equal(sorted_key[1:], sorted_key[:-1], out=new[1:])
+        del sorted_key
+        if order < ORDERS[-1]:
+            prefix_rank = np.zeros(size, dtype=np.int64)
+            prefix_rank[index] = np.cumsum(new) - 1
+        grams = _postings(order, corpus, index, new)
+        del new, index
+        yield grams
+
+
+def _sort(key: Any, index: Any, size: int) -> tuple[Any, Any]:
+    """``(key, index)`` pairs sorted by key, then index: one sort of one uint64 per pair
+    where both fit, else a stable argsort."""
+    bits = max(int(size).bit_length(), 1)
+    top = int(key.max()) if key.size else 0
+    if top.bit_length() + bits <= 64:
+        packed = key.astype(np.uint64)
+        packed <<= np.uint64(bits)
+        packed |= index.astype(np.uint64)
+        packed.sort()
+        mask = np.uint64((1 << bits) - 1)
+        index = (packed & mask).astype(np.int64)
+        packed >>= np.uint64(bits)
+        return packed, index
+    order = np.argsort(key, kind="stable")
+    return key[order], index[order]
+
+
+def _postings(order: int, corpus: Corpus, index: Any, new_gram: Any) -> Grams:
+    """Group sorted occurrences into postings (gram, field, document)."""
+    docs = corpus.docs
+    segment = corpus.segment[index]  # (field, doc) text of each occurrence
+    new = new_gram.copy()
+    if segment.size > 1:
+        new[1:] |= segment[1:] != segment[:-1]
+    first = np.flatnonzero(new)  # each posting's first occurrence
+    count = np.diff(first, append=index.size).astype(np.int32)
+    seg = segment[first]
+    del segment, new
+    positions = corpus.position[index] if order == ORDERS[-1] else None
+    terms = np.flatnonzero(new_gram)
+    term_postings = np.searchsorted(first, terms)
+    term_postings = np.append(term_postings, first.size).astype(np.int64)
+    starts_at = index[terms]
+    codes = np.empty((terms.size, order), dtype=np.uint32)
+    for j in range(order):
+        codes[:, j] = corpus.cps[starts_at + j]
+    return Grams(
+        order=order,
+        codes=codes,
+        term_postings=term_postings,
+        field=(seg // docs).astype(np.uint8),
+        doc=(seg % docs).astype(np.int32),
+        count=count,
+        positions=positions,
+    )

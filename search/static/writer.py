@@ -1,0 +1,519 @@
+"""Writing the static search index: what the search page reads when no service answers.
+
+``write_static_index(folder, documents, variants, converters)`` writes, into
+``folder`` (``output/_search/static/``):
+
+- ``entry.json``: the one file with a fixed name (small; a reader revalidates it):
+  the document count, the fields' average lengths, the years' document ranges, and the
+  content-hashed names of everything else;
+- ``chars.*.bin``: the normalisation table (:mod:`search.static.chars`);
+- ``names.*.bin``: county, theme and slogan names (normalised, as filters match them,
+  and as each script shows them) and Whoosh's table of field lengths;
+- ``docs-{variant}.*.bin``: per document its county, theme, field lengths (as Whoosh
+  stores them: one byte) and the name of its fragment;
+- ``slogans.*.bin``: the documents of each slogan (``slogan:``);
+- ``d/*.bin``: directories naming the shards; ``s/*.bin``: the shards (every gram's
+  document counts and small records); ``b/*.bin``: big records
+  (:mod:`search.static.shards`);
+- ``f/{variant}/{doc}-*.bin``: one fragment per document and script: slug, title,
+  county, theme, date and body as that script's readers see them.
+
+Every file but ``entry.json`` is stored gzip-compressed (the page decompresses it), so
+a host sends it as it is and its bytes on disk are the bytes a reader loads.
+Documents are numbered newest first (then in the order given, Whoosh's document
+order), so the ties of a BM25F score fall in the service's order by number alone, and
+a year is a range of numbers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import itertools
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from search.analysis import Normaliser, positioned, release_memory
+from search.documents import SearchDocument
+from search.scripts import Converter, Identity
+from search.static import varint
+from search.static.chars import (
+    LINE_BREAKS,
+    SPACES,
+    UNICODE_VERSION,
+    char_table,
+    is_candidate,
+    unassigned,
+)
+from search.static.grams import FIELDS, iter_grams, lay_out
+from search.static.lengths import LENGTH_TABLE, length_bytes
+from search.static.pairs import pair_counts
+from search.static.records import encode
+from search.static.shards import DIRECTORY_SIZE, Shard, build_shards, shard_count
+
+ENTRY = "entry.json"
+#: What an update reads of the last write (not read by the page).
+STATE = "state.bin"
+FORMAT = 1
+SOURCE_VARIANT = "zh-hans"
+#: Whoosh's BM25F parameters and the text fields' weights (search/engine.py).
+FIELD_WEIGHTS: dict[str, float] = {"title": 4.0, "slogans": 3.0, "body": 1.0}
+BM25_B = 0.75
+BM25_K1 = 1.2
+#: gzip levels of the stored files: zlib's and, where installed, ISA-L's (its highest).
+GZIP_LEVEL = 6
+ISAL_LEVEL = 3
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a write produced: output-relative file names (under the folder) -> bytes."""
+
+    files: dict[str, bytes]
+
+
+def gz(data: bytes) -> bytes:
+    """Deterministic gzip (no time, no name): ISA-L's where it is installed (~4x as
+    fast as zlib's level 6 on these files, ~2 % larger), else zlib's."""
+    try:
+        from isal import igzip
+    except ImportError:
+        return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+    return igzip.compress(data, ISAL_LEVEL, mtime=0)
+
+
+def hashed(prefix: str, data: bytes, suffix: str = ".bin") -> str:
+    return f"{prefix}{hashlib.blake2b(data, digest_size=8).hexdigest()}{suffix}"
+
+
+def document_order(documents: Sequence[SearchDocument]) -> list[int]:
+    """Indexes of ``documents`` newest first, then in the order given."""
+
+    def newest(i: int) -> tuple[int, int]:
+        date = documents[i].date
+        digits = date.replace("-", "")
+        value = -int(digits) if len(date) == 10 and digits.isdigit() else 0
+        return (value, i)
+
+    return sorted(range(len(documents)), key=newest)
+
+
+def convert_documents(
+    documents: Sequence[SearchDocument], converter: Converter
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Each document's title, body and slogans as ``converter`` writes them, with one
+    OpenCC call per ~1M characters (texts joined by a character no phrase holds)."""
+    separator = "\ue002"
+    texts: list[str] = []
+    for doc in documents:
+        texts += [doc.title, doc.body, *doc.slogans]
+    if any(separator in t for t in texts):
+        out = [converter.convert(t) for t in texts]
+    else:
+        out = []
+        start = 0
+        while start < len(texts):
+            end, size = start, 0
+            while end < len(texts) and (end == start or size < 1_000_000):
+                size += len(texts[end])
+                end += 1
+            parts = converter.convert(separator.join(texts[start:end])).split(separator)
+            if len(parts) != end - start:
+                parts = [converter.convert(t) for t in texts[start:end]]
+            out += parts
+            start = end
+    result = []
+    at = 0
+    for doc in documents:
+        n = 2 + len(doc.slogans)
+        title, body, *slogans = out[at : at + n]
+        result.append((title, body, tuple(slogans)))
+        at += n
+    return result
+
+
+def write_static_index(
+    folder: Path,
+    documents: Sequence[SearchDocument],
+    variants: Sequence[str],
+    converters: Mapping[str, Converter],
+) -> Written:
+    """Write the static index of ``documents`` into ``folder`` (created; files only
+    added). ``converters``: each variant's converter (the site's, with its phrase
+    dictionary), for the variants not written in the sources' script."""
+    files = build_static_index(documents, variants, converters)
+    folder.mkdir(parents=True, exist_ok=True)
+    for rel, data in files.files.items():
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return files
+
+
+@dataclass
+class Corpus:
+    """The documents in index order, and what every step of the writer reads."""
+
+    docs: list[SearchDocument]
+    variants: list[str]
+    converters: Mapping[str, Converter]
+    converted: dict[str, list[tuple[str, str, tuple[str, ...]]]]
+    pair_counts: Counter[tuple[str, str]]
+    normaliser: Normaliser
+
+    @classmethod
+    def make(
+        cls,
+        documents: Sequence[SearchDocument],
+        variants: Sequence[str],
+        converters: Mapping[str, Converter],
+        base: Normaliser | None = None,
+    ) -> Corpus:
+        docs = [documents[i] for i in document_order(documents)]
+        converted = {
+            v: convert_documents(docs, converters[v]) for v in variants if v != SOURCE_VARIANT
+        }
+        base = base or Normaliser()
+        counts = pair_counts(
+            [own_texts(d) for d in docs],
+            [[(t, b, *s) for t, b, s in conv] for conv in converted.values()],
+            base,
+        )
+        normaliser = Normaliser(set(counts), base=base)
+        return cls(docs, list(variants), converters, converted, counts, normaliser)
+
+
+def own_texts(doc: SearchDocument) -> tuple[str, ...]:
+    """The texts of a document that are indexed: title, body, each slogan."""
+    return (doc.title, doc.body, *doc.slogans)
+
+
+def field_texts(docs: Sequence[SearchDocument], normaliser: Normaliser) -> dict[str, list[str]]:
+    """Each field's normalised, positioned text per document (as the Whoosh index's)."""
+    values = {
+        "title": [d.title for d in docs],
+        "slogans": ["\n".join(d.slogans) for d in docs],
+        "body": [d.body for d in docs],
+    }
+    return {f: [positioned(t) for t in normaliser.normalise_many(values[f])] for f in FIELDS}
+
+
+def build_static_index(
+    documents: Sequence[SearchDocument],
+    variants: Sequence[str],
+    converters: Mapping[str, Converter],
+) -> Written:
+    """The files of :func:`write_static_index`, in memory."""
+    corpus = Corpus.make(documents, variants, converters)
+    docs = corpus.docs
+    texts = field_texts(docs, corpus.normaliser)
+    lengths = {f: np.fromiter((len(t) - t.count("\n") for t in texts[f]), np.int64) for f in FIELDS}
+    laid = lay_out(texts, len(docs))
+    del texts
+    records = [encode(grams) for grams in iter_grams(laid)]
+    del laid
+    release_memory()
+    count, inline = shard_count(records)
+    shards = build_shards(records, count)
+    del records
+    files: dict[str, bytes] = {}
+    stored = [store_shard(shard, files) for shard in shards]
+    totals = {f: int(lengths[f].sum()) for f in FIELDS}
+    return finish(
+        corpus, files, [n for n, _ in stored], [b for _, b in stored], inline, totals, lengths
+    )
+
+
+def store_shard(shard: Shard, files: dict[str, bytes]) -> tuple[str, list[str]]:
+    """Store a shard and its big records' parts; the shard's name (hex) and theirs."""
+    names = []
+    for big in shard.big:
+        if big.stored is not None:  # kept from the previous index
+            names.append((big.stored[0][0], big.stored[1][0]))
+            continue
+        pair = []
+        for part in (big.a, big.b):
+            if part:
+                stored = gz(part)
+                name = hashed("", stored, "")
+                files[f"b/{name}.bin"] = stored
+                pair.append(name)
+            else:
+                pair.append("")
+        names.append((pair[0], pair[1]))
+    stored = gz(shard.content(names))
+    name = hashed("", stored, "")
+    files[f"s/{name}.bin"] = stored
+    return name, sorted({n for pair in names for n in pair if n})
+
+
+def finish(
+    corpus: Corpus,
+    files: dict[str, bytes],
+    shard_names: list[str],
+    bigs: list[list[str]],
+    inline: int,
+    totals: dict[str, int],
+    lengths: dict[str, Any],
+) -> Written:
+    """Everything but the shards: directories, tables, fragments, the entry and the
+    writer's state."""
+    docs, variants, normaliser = corpus.docs, corpus.variants, corpus.normaliser
+    extra_chars = outside_candidates(docs, corpus.converted)
+    chars = gz(
+        json.dumps(
+            {
+                "table": char_table(normaliser, extra_chars),
+                "line_breaks": LINE_BREAKS,
+                "spaces": SPACES,
+                "unassigned": unassigned(),
+                "unicode": UNICODE_VERSION,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode("utf-8")
+    )
+    named = {"chars": put(files, "chars.", chars)}
+    names, county_of, theme_of, slogan_docs = _names(docs, variants, normaliser, corpus.converters)
+    stored = gz(json.dumps(names, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    named["names"] = put(files, "names.", stored)
+    named["slogans"] = put(files, "slogans.", gz(slogan_lists(slogan_docs)))
+    length_columns = [length_bytes(lengths[f]).tolist() for f in FIELDS]
+    tables = {}
+    for variant in variants:
+        digests = []
+        converter = corpus.converters.get(variant) or Identity()
+        for i, doc in enumerate(docs):
+            own = corpus.converted[variant][i] if variant in corpus.converted else None
+            stored = gz(fragment(doc, variant, own, converter))
+            digest = hashlib.blake2b(stored, digest_size=4).digest()
+            files[f"f/{variant}/{i}-{digest.hex()}.bin"] = stored
+            digests.append(digest)
+        table = doc_table(county_of, theme_of, length_columns, digests)
+        tables[variant] = put(files, f"docs-{variant}.", gz(table))
+    dirs = directories(shard_names, files)
+    files[ENTRY] = make_entry(docs, totals, shard_names, dirs, named, tables)
+    files[STATE] = make_state(corpus, inline, totals, extra_chars, shard_names, bigs)
+    return Written(files)
+
+
+def put(files: dict[str, bytes], prefix: str, stored: bytes) -> str:
+    name = hashed(prefix, stored)
+    files[name] = stored
+    return name
+
+
+def directories(shard_names: list[str], files: dict[str, bytes]) -> list[str]:
+    """Store the directory files (the shards' names, in shard order); their names."""
+    dirs = []
+    for start in range(0, len(shard_names), DIRECTORY_SIZE):
+        part = b"".join(bytes.fromhex(n) for n in shard_names[start : start + DIRECTORY_SIZE])
+        dirs.append(put(files, "d/", gz(part)))
+    return dirs
+
+
+def make_entry(
+    docs: Sequence[SearchDocument],
+    totals: dict[str, int],
+    shard_names: list[str],
+    dirs: list[str],
+    named: dict[str, str],
+    tables: dict[str, str],
+) -> bytes:
+    entry: dict[str, Any] = {
+        "format": FORMAT,
+        "docs": len(docs),
+        "avgfl": {f: totals[f] / (len(docs) or 1) for f in FIELDS},
+        "weights": FIELD_WEIGHTS,
+        "bm25": {"B": BM25_B, "K1": BM25_K1},
+        "years": _year_ranges(docs),
+        "shards": len(shard_names),
+        "directory_size": DIRECTORY_SIZE,
+        "directories": dirs,
+        "doc_tables": tables,
+        **named,
+    }
+    return (json.dumps(entry, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
+
+
+def make_state(
+    corpus: Corpus,
+    inline: int,
+    totals: dict[str, int],
+    extra_chars: set[str],
+    shard_names: list[str],
+    bigs: list[list[str]],
+    digests: list[str] | None = None,
+) -> bytes:
+    """What an update needs: not read by the page. ``digests``: each document's
+    :func:`document_digest`, where the caller has them."""
+    base = corpus.normaliser.base_fold
+    digests = digests or [document_digest(d) for d in corpus.docs]
+    state = {
+        "format": FORMAT,
+        "variants": corpus.variants,
+        "inline": inline,
+        "totals": totals,
+        "pairs": sorted([a, b, n] for (a, b), n in corpus.pair_counts.items()),
+        "docs": [[d.slug, digest] for d, digest in zip(corpus.docs, digests, strict=True)],
+        "names": raw_names(corpus.docs),
+        "extra_chars": "".join(sorted(extra_chars)),
+        "shards": shard_names,
+        "bigs": bigs,
+        "fold": {str(k): v for k, v in sorted(base.items())},
+    }
+    return gz(json.dumps(state, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+
+
+def document_digest(doc: SearchDocument) -> str:
+    """A digest of everything of a document that the static index holds."""
+    parts = [
+        doc.slug,
+        doc.title,
+        doc.body,
+        doc.county,
+        doc.theme,
+        doc.date,
+        "\x1e".join(doc.slogans),
+        *(f"{v}\x1e{s.title}\x1e{s.county}\x1e{s.theme}" for v, s in sorted(doc.shown.items())),
+    ]
+    raw = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def outside_candidates(
+    docs: Sequence[SearchDocument], converted: Mapping[str, Sequence[tuple[str, str, Any]]]
+) -> set[str]:
+    """The content's characters outside the ranges the table is computed for."""
+    texts = ["".join(own_texts(d)) for d in docs]
+    for conv in converted.values():
+        texts += ["".join((t, b, *s)) for t, b, s in conv]
+    cps = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    present = np.zeros(0x110000, dtype=bool)
+    present[cps] = True
+    return {chr(cp) for cp in np.flatnonzero(present).tolist() if not is_candidate(chr(cp))}
+
+
+def _year_ranges(docs: Sequence[SearchDocument]) -> list[list[Any]]:
+    """[year, first, end] for each run of documents of one year (newest first)."""
+    runs: list[list[Any]] = []
+    for i, doc in enumerate(docs):
+        if runs and runs[-1][0] == doc.year:
+            runs[-1][2] = i + 1
+        else:
+            runs.append([doc.year, i, i + 1])
+    return runs
+
+
+def _names(
+    docs: Sequence[SearchDocument],
+    variants: Sequence[str],
+    normaliser: Normaliser,
+    converters: Mapping[str, Converter],
+) -> tuple[dict[str, Any], list[int], list[int], dict[int, list[int]]]:
+    """The names file's data, each document's county and theme, and each slogan's
+    documents. Names are listed in Python's order of the raw names (the facets' order
+    of ties), each with its filter key (normalised, stripped, as the service matches)."""
+
+    def listing(values: list[str]) -> list[dict[str, Any]]:
+        return [
+            {
+                "key": normaliser.normalise(v).strip(),
+                "shown": {
+                    variant: (converters[variant].convert(v) if variant in converters else v)
+                    for variant in variants
+                },
+            }
+            for v in values
+        ]
+
+    raw = raw_names(docs)
+    counties, themes, slogan_names = raw["county"], raw["theme"], raw["slogan"]
+    county_index = {c: i for i, c in enumerate(counties)}
+    theme_index = {t: i for i, t in enumerate(themes)}
+    slogan_index = {s: i for i, s in enumerate(slogan_names)}
+    slogan_docs: dict[int, list[int]] = {}
+    for i, doc in enumerate(docs):
+        for s in sorted({slogan_index[_keyword(s)] for s in doc.slogans if _keyword(s)}):
+            slogan_docs.setdefault(s, []).append(i)
+    names = {
+        "county": listing(counties),
+        "theme": listing(themes),
+        "slogan": [normaliser.normalise(s).strip() for s in slogan_names],
+        "lengths": LENGTH_TABLE,
+    }
+
+    return (
+        names,
+        [county_index[d.county] for d in docs],
+        [theme_index[d.theme] for d in docs],
+        slogan_docs,
+    )
+
+
+def raw_names(docs: Sequence[SearchDocument]) -> dict[str, list[str]]:
+    """The counties, themes and slogans of the documents, each sorted."""
+    return {
+        "county": sorted({d.county for d in docs}),
+        "theme": sorted({d.theme for d in docs}),
+        "slogan": sorted({_keyword(s) for d in docs for s in d.slogans if _keyword(s)}),
+    }
+
+
+def _keyword(value: str) -> str:
+    """A slogan as Whoosh's comma-separated keyword field keeps it."""
+    return value.replace(",", "，").strip()
+
+
+def slogan_lists(slogan_docs: dict[int, list[int]]) -> bytes:
+    values: list[int] = [len(slogan_docs)]
+    for s in sorted(slogan_docs):
+        docs = slogan_docs[s]
+        values += [s, len(docs)]
+        values += [docs[0], *(b - a for a, b in itertools.pairwise(docs))]
+    return varint.encode(values)
+
+
+def doc_table(
+    county_of: Sequence[int],
+    theme_of: Sequence[int],
+    length_columns: Sequence[Sequence[int]],
+    digests: Sequence[bytes],
+) -> bytes:
+    """Varints: the count, each document's county, theme and (per field) length byte;
+    then each document's fragment digest (4 bytes)."""
+    values = [len(county_of), *county_of, *theme_of]
+    for column in length_columns:
+        values += column
+    return varint.encode(np.asarray(values, dtype=np.int64)) + b"".join(digests)
+
+
+def fragment(
+    doc: SearchDocument,
+    variant: str,
+    converted: tuple[str, str, tuple[str, ...]] | None,
+    converter: Converter,
+) -> bytes:
+    """A document's fragment in one script: what a result shows, and the body for its
+    snippet (``converted``: the document's title, body and slogans in that script)."""
+    shown = doc.shown.get(variant)
+    convert = converter.convert
+    title, body = (converted[0], converted[1]) if converted else (doc.title, doc.body)
+    data = {
+        "slug": doc.slug,
+        "title": shown.title if shown and shown.title else title,
+        "county": shown.county if shown and shown.county else convert(doc.county),
+        "theme": shown.theme if shown and shown.theme else convert(doc.theme),
+        "date": doc.date,
+        "body": body,
+    }
+    if variant == SOURCE_VARIANT:  # what an update needs of the previous text
+        data["source"] = {"title": doc.title, "slogans": list(doc.slogans)}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
