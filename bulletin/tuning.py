@@ -61,7 +61,9 @@ def collector_paused(collect_after: bool) -> Iterator[Callable[[], None]]:
     ``collect_after``: give the build's objects back to the collector and collect
     them when it ends (~0.1 s at 5,000 articles): what a process that goes on needs
     (``serve``, the tests: without it each build's cycles stayed, ~30 MB a rebuild).
-    The command line, which exits right after the build, does not."""
+    The command line, which exits right after the build, freezes them all instead, so
+    that the interpreter's exit does not walk them (its exit took ~0.15 s longer at
+    5,000 articles, as long as the build's last stages)."""
     was_on = gc.isenabled()
     gc.disable()
     try:
@@ -72,6 +74,8 @@ def collector_paused(collect_after: bool) -> Iterator[Callable[[], None]]:
         if collect_after:
             gc.unfreeze()
             gc.collect()
+        else:
+            gc.freeze()
 
 
 @contextlib.contextmanager
