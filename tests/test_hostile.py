@@ -27,6 +27,7 @@ def hostile(tmp_path: Path) -> Path:
     shutil.copytree(FIXTURES / "hostile", content)
     (tmp_path / "outside.txt").write_text("secret", "utf-8")
     articles, images = content / "articles", content / "static" / "images"
+    images.mkdir(parents=True, exist_ok=True)  # git keeps no empty folder
     nested = "\n".join("    " * depth + "- 一层" for depth in range(320))
     (articles / "deep-list.md").write_text(
         HEAD.format(title="层层嵌套") + "---\n开头。\n\n" + nested + "\n", "utf-8"
