@@ -568,80 +568,93 @@ class Incremental:
 
 
 def print_table(report: dict[str, Any]) -> None:
-    p = print
-    m = report["machine"]
-    p(
-        f"\ncorpus: {report['articles']} articles, seed {report['seed']}, "
-        f"{report['corpus']['chars_per_article']:.0f} characters each, "
-        f"{report['corpus']['issues']} issues, {report['corpus']['counties']} counties, "
-        f"{report['corpus']['themes']} themes, {report['corpus']['slogans']} slogans"
-    )
-    p(
-        f"machine: {m['cpus']} CPUs, load average {m['load_before'][0]:.1f} before, "
-        f"{m['load_after'][0]:.1f} after (shared: figures are noisy); "
-        f"project {report['versions']['project']}, Python {m['python']}"
-    )
-    p(
-        f"full builds: median of {report['repeat']}, tools alternating run by run"
-        + (", project with --no-cache" if report["flags"]["no_cache"] else "")
-    )
-    head = (
-        f"{'tool':<9}{'articles':>9}{'pages':>8}{'wall s':>8}{'min-max':>13}"
-        f"{'CPU s':>8}{'maxRSS':>8}{'treePSS':>9}{'project/tool':>14}"
-    )
-    p(head)
-    p("-" * len(head))
-    for name, f in report["full"].items():
-        if "failed" in f:
-            p(f"{name:<9} failed: {f['failed'].splitlines()[0]}")
-            continue
-        ratio = report["ratios"].get(name)
-        tree = f"{f['tree_rss_mb']:.0f}" if f["tree_rss_mb"] else "-"
-        p(
-            f"{name:<9}{f['article_pages']:>9}{f['html_pages']:>8}{f['wall_s']:>8.1f}"
-            f"{f['wall_min_s']:>6.1f}-{f['wall_max_s']:<6.1f}{f['cpu_s']:>8.1f}"
-            f"{f['max_rss_mb']:>8.0f}{tree:>9}"
-            f"{(f'{ratio:.2f}' if ratio else '-'):>14}"
-        )
-    p("(maxRSS: the largest single process, MB; treePSS: the process tree's peak, MB)")
-    inc = report.get("incremental")
-    if inc:
-        p("\nincremental (project):")
-        p(f"  first build, empty cache        {inc['first_build_s']:7.2f} s")
-        p(f"  rebuild, nothing changed        {inc['no_change_s']:7.2f} s")
-        chk = inc["article_edit_check"]
-        p(
-            f"  one article edited              {inc['article_edit_s']:7.2f} s   "
-            f"identical to clean build: {'yes' if chk['identical'] else 'NO'} "
-            f"({chk['queries']} queries); "
-            f"edit found by search: {'yes' if inc['article_edit_found_in_index'] else 'NO'}"
-        )
-        for d in chk["file_diffs"] + chk["answer_diffs"]:
-            p(f"      {d}")
-        line = f"  one template edited            {inc['template_edit_s']:7.2f} s"
-        if "template_edit_check" in inc:
-            tchk = inc["template_edit_check"]
-            line += f"   identical to clean build: {'yes' if tchk['identical'] else 'NO'}"
-            line += f" ({tchk['queries']} queries)"
-            p(line)
-            for d in tchk["file_diffs"] + tchk["answer_diffs"]:
-                p(f"      {d}")
-        else:
-            p(line + f"   ({inc['template_edit_note']})")
-        if not inc["cache_flag"]:
-            p("  (build.py has no --no-cache option: no cache exists, these are full builds)")
+    _print_header(report)
+    _print_full(report)
+    if report.get("incremental"):
+        _print_incremental(report["incremental"])
     s = report.get("search")
     if s:
-        p(
+        print(
             f"\nsearch (in-process, {s['queries']} queries over both scripts): "
             f"p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms, max {s['max_ms']:.1f} ms, "
             f"{s['mean_hits']:.0f} hits on average"
         )
     for note in report["notes"]:
-        p(f"note: {note}")
+        print(f"note: {note}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def _print_header(report: dict[str, Any]) -> None:
+    m, c = report["machine"], report["corpus"]
+    print(
+        f"\ncorpus: {report['articles']} articles, seed {report['seed']}, "
+        f"{c['chars_per_article']:.0f} characters each, {c['issues']} issues, "
+        f"{c['counties']} counties, {c['themes']} themes, {c['slogans']} slogans"
+    )
+    print(
+        f"machine: {m['cpus']} CPUs, load average {m['load_before'][0]:.1f} before, "
+        f"{m['load_after'][0]:.1f} after (shared: figures are noisy); "
+        f"project {report['versions']['project']}, Python {m['python']}"
+    )
+    print(
+        f"full builds: median of {report['repeat']}, tools alternating run by run"
+        + (", project with --no-cache" if report["flags"]["no_cache"] else "")
+    )
+
+
+def _print_full(report: dict[str, Any]) -> None:
+    head = (
+        f"{'tool':<9}{'articles':>9}{'pages':>8}{'wall s':>8}{'min-max':>13}"
+        f"{'CPU s':>8}{'maxRSS':>8}{'treePSS':>9}{'project/tool':>14}"
+    )
+    print(head)
+    print("-" * len(head))
+    for name, f in report["full"].items():
+        if "failed" in f:
+            print(f"{name:<9} failed: {f['failed'].splitlines()[0]}")
+            continue
+        ratio = report["ratios"].get(name)
+        tree = f"{f['tree_rss_mb']:.0f}" if f["tree_rss_mb"] else "-"
+        print(
+            f"{name:<9}{f['article_pages']:>9}{f['html_pages']:>8}{f['wall_s']:>8.1f}"
+            f"{f['wall_min_s']:>6.1f}-{f['wall_max_s']:<6.1f}{f['cpu_s']:>8.1f}"
+            f"{f['max_rss_mb']:>8.0f}{tree:>9}"
+            f"{(f'{ratio:.2f}' if ratio else '-'):>14}"
+        )
+    print("(maxRSS: the largest single process, MB; treePSS: the process tree's peak, MB)")
+
+
+def _identical(check: dict[str, Any]) -> str:
+    return f"identical to clean build: {'yes' if check['identical'] else 'NO'}"
+
+
+def _print_diffs(check: dict[str, Any]) -> None:
+    for diff in check["file_diffs"] + check["answer_diffs"]:
+        print(f"      {diff}")
+
+
+def _print_incremental(inc: dict[str, Any]) -> None:
+    print("\nincremental (project):")
+    print(f"  first build, empty cache        {inc['first_build_s']:7.2f} s")
+    print(f"  rebuild, nothing changed        {inc['no_change_s']:7.2f} s")
+    chk = inc["article_edit_check"]
+    found = "yes" if inc["article_edit_found_in_index"] else "NO"
+    print(
+        f"  one article edited              {inc['article_edit_s']:7.2f} s   "
+        f"{_identical(chk)} ({chk['queries']} queries); edit found by search: {found}"
+    )
+    _print_diffs(chk)
+    line = f"  one template edited            {inc['template_edit_s']:7.2f} s"
+    if "template_edit_check" in inc:
+        tchk = inc["template_edit_check"]
+        print(f"{line}   {_identical(tchk)} ({tchk['queries']} queries)")
+        _print_diffs(tchk)
+    else:
+        print(f"{line}   ({inc['template_edit_note']})")
+    if not inc["cache_flag"]:
+        print("  (build.py has no --no-cache option: no cache exists, these are full builds)")
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=corpus_mod.DEFAULT_SEED)
@@ -661,87 +674,105 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.articles < 1 or args.repeat < 1:
         parser.error("--articles and --repeat must be 1 or more")
-    wanted = [t.strip() for t in args.tools.split(",") if t.strip()]
+    args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    return args
 
-    def progress(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
 
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _corpus_figures(corpus: Any) -> dict[str, Any]:
+    return {
+        "chars_per_article": statistics.mean(len(a.body) for a in corpus.articles),
+        "issues": len(corpus.issues),
+        "counties": len({a.county for a in corpus.articles}),
+        "themes": len({a.theme for a in corpus.articles}),
+        "slogans": len({s for a in corpus.articles for s in a.slogans}),
+    }
+
+
+def _ratios(full: dict[str, dict[str, Any]]) -> dict[str, float]:
+    if "wall_s" not in full["project"]:
+        return {}
+    return {
+        name: full["project"]["wall_s"] / full[name]["wall_s"]
+        for name in PEERS
+        if name in full and "wall_s" in full[name]
+    }
+
+
+def run_bench(args: argparse.Namespace, command: list[str], work: Path) -> dict[str, Any]:
+    """Writes the corpus into WORK, builds it with each tool, then (project only) the
+    incremental builds and search latency; returns the report."""
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    wanted = args.tools
+    corpus = corpus_mod.write_all(
+        args.articles,
+        args.seed,
+        work / "project",
+        work / "pelican" if "pelican" in wanted else None,
+        work / "mkdocs" if "mkdocs" in wanted else None,
+        force=True,
+    )
+    _progress(
+        f"corpus of {args.articles} articles written to {work} "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
     python = sys.executable
-    tmp = None
+    flags = build_flags(python)
+    tools, notes = make_tools(python, work, wanted, flags)
+    _progress(f"full builds: {', '.join(t.name for t in tools)} x {args.repeat}")
+    summaries, kept = full_builds(tools, args.repeat, work / "runs", _progress)
+    full = {name: s.figures() for name, s in summaries.items()}
+    queries = query_set(corpus, args.seed)
+    report: dict[str, Any] = {
+        "articles": args.articles,
+        "seed": args.seed,
+        "repeat": args.repeat,
+        "command": "python bench/run.py " + " ".join(command),
+        "corpus": _corpus_figures(corpus),
+        "versions": {
+            "project": project_version(),
+            **{d: _version(d) for d in ("pelican", "mkdocs", "markdown", "whoosh-reloaded")},
+        },
+        "flags": {"no_cache": "--no-cache" in flags, "templates": "--templates" in flags},
+        "full": full,
+        "ratios": _ratios(full),
+        "notes": notes,
+    }
+    if not args.no_incremental and "wall_s" in full["project"]:
+        _progress("incremental builds:")
+        inc = Incremental(python, flags, work, _progress, max(1, args.inc_repeat))
+        report["incremental"] = inc.run(corpus, queries)
+    if not args.no_search and kept is not None:
+        _progress("search latency:")
+        report["search"] = search_latency(kept, queries)
+    report["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_before": list(load_before),
+        "load_after": list(os.getloadavg()),
+        "psutil": psutil is not None,
+    }
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    command = sys.argv[1:] if argv is None else argv
     if args.keep:
         work = args.keep.resolve()
         work.mkdir(parents=True, exist_ok=True)
+        report = run_bench(args, command, work)
     else:
-        tmp = tempfile.TemporaryDirectory(prefix="bulletin-bench-")
-        work = Path(tmp.name)
-    try:
-        load_before = os.getloadavg()
-        started = time.perf_counter()
-        corpus = corpus_mod.write_all(
-            args.articles,
-            args.seed,
-            work / "project",
-            work / "pelican" if "pelican" in wanted else None,
-            work / "mkdocs" if "mkdocs" in wanted else None,
-            force=True,
-        )
-        progress(
-            f"corpus of {args.articles} articles written to {work} "
-            f"in {time.perf_counter() - started:.1f} s"
-        )
-        flags = build_flags(python)
-        tools, notes = make_tools(python, work, wanted, flags)
-        progress(f"full builds: {', '.join(t.name for t in tools)} x {args.repeat}")
-        summaries, kept = full_builds(tools, args.repeat, work / "runs", progress)
-        full = {name: s.figures() for name, s in summaries.items()}
-        ratios = {}
-        if "wall_s" in full["project"]:
-            for name in PEERS:
-                if name in full and "wall_s" in full[name]:
-                    ratios[name] = full["project"]["wall_s"] / full[name]["wall_s"]
-        queries = query_set(corpus, args.seed)
-        report: dict[str, Any] = {
-            "articles": args.articles,
-            "seed": args.seed,
-            "repeat": args.repeat,
-            "command": "python bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
-            "corpus": {
-                "chars_per_article": statistics.mean(len(a.body) for a in corpus.articles),
-                "issues": len(corpus.issues),
-                "counties": len({a.county for a in corpus.articles}),
-                "themes": len({a.theme for a in corpus.articles}),
-                "slogans": len({s for a in corpus.articles for s in a.slogans}),
-            },
-            "versions": {
-                "project": project_version(),
-                **{d: _version(d) for d in ("pelican", "mkdocs", "markdown", "whoosh-reloaded")},
-            },
-            "flags": {"no_cache": "--no-cache" in flags, "templates": "--templates" in flags},
-            "full": full,
-            "ratios": ratios,
-            "notes": notes,
-        }
-        if not args.no_incremental and "wall_s" in full["project"]:
-            progress("incremental builds:")
-            inc = Incremental(python, flags, work, progress, max(1, args.inc_repeat))
-            report["incremental"] = inc.run(corpus, queries)
-        if not args.no_search and kept is not None:
-            progress("search latency:")
-            report["search"] = search_latency(kept, queries)
-        report["machine"] = {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_before": list(load_before),
-            "load_after": list(os.getloadavg()),
-            "psutil": psutil is not None,
-        }
-        if args.json:
-            print(json.dumps(report, ensure_ascii=False, indent=2))
-        else:
-            print_table(report)
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+        with tempfile.TemporaryDirectory(prefix="bulletin-bench-") as tmp:
+            report = run_bench(args, command, Path(tmp))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print_table(report)
     return 0
 
 
