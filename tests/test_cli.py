@@ -145,3 +145,28 @@ def test_a_template_error_names_the_template_file_and_line(tmp_path: Path) -> No
     assert code == 1
     assert f"page.html:{line}: template error:" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_new_refuses_values_that_check_would_refuse(tmp_path: Path) -> None:
+    """`new --county ""` wrote a skeleton that `check` then failed ('county' must not be
+    empty); an empty slogan or a theme over two lines the same."""
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "minimal", content)
+    for options, message in [
+        (["--county", " ", "--theme", "x"], "--county must not be empty"),
+        (["--county", "西平县", "--theme", "x", "--slogan", ""], "--slogan must not be empty"),
+        (["--county", "西平县", "--theme", "x", "--title", ""], "--title must not be empty"),
+        (
+            ["--county", "西平县", "--theme", "基层\n党建"],
+            "--theme '基层\\n党建' must be one line, without control characters",
+        ),
+    ]:
+        code, out, err = run_cli("new", "xiping", *options, "--content", str(content))
+        assert (code, out, err) == (2, "", f"build.py: error: {message}\n")
+    assert not list(content.rglob("xiping.md"))
+    code, out, err = run_cli(
+        "new", "xiping", "--county", " 西平县 ", "--theme", "x", "--content", str(content)
+    )
+    assert code == 0, err
+    assert "county: 西平县\n" in Path(out.strip()).read_text("utf-8")
+    assert run_cli("check", "--content", str(content))[0] == 0
