@@ -130,3 +130,25 @@ def test_usage_error_is_exit_2(output: Path) -> None:
     assert run("query").returncode == 2
     assert run("frobnicate", str(output)).returncode == 2
     assert run("query", str(output), "").returncode == 2
+
+
+def test_query_into_a_closed_pipe_is_quiet(output: Path) -> None:
+    """`python -m search query OUT Q --json | head -1` ended in a BrokenPipeError traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "query", str(output), "村", "--json"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader goes away before the answer is written
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0 and err == ""
+
+
+def test_query_help_and_one_result_read_right(output: Path) -> None:
+    r = run("query", "--help")
+    assert "(default: )" not in r.stdout and "(default: 10)" in r.stdout
+    r = run("query", str(output), "紅色聯盟", "--variant", "zh-hant")
+    assert r.stdout.startswith("1 result for '紅色聯盟' (zh-hant)\n"), r.stdout
