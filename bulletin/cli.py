@@ -296,7 +296,14 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_CONTENT if failing else EXIT_OK
 
 
+def _existing_content(content: Path) -> None:
+    """``new`` and ``import`` write into a content folder; a mistyped one is not made."""
+    if not content.is_dir():
+        raise UsageError(f"{content}: no such content folder")
+
+
 def run_new(args: argparse.Namespace) -> int:
+    _existing_content(args.content)
     path = skeleton.write_article(
         args.content, args.slug, args.county, args.theme, args.slogans, args.title
     )
@@ -307,6 +314,7 @@ def run_new(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     from bulletin import importer  # reads Word files and the divisions table: only here
 
+    _existing_content(args.content)
     options = importer.Options(args.content, args.date, args.theme)
     result = importer.import_files(args.files, options, args.dry_run, args.force)
     report(result.problems)

@@ -170,3 +170,17 @@ def test_new_refuses_values_that_check_would_refuse(tmp_path: Path) -> None:
     assert code == 0, err
     assert "county: 西平县\n" in Path(out.strip()).read_text("utf-8")
     assert run_cli("check", "--content", str(content))[0] == 0
+
+
+def test_new_and_import_refuse_a_content_folder_that_is_not_there(tmp_path: Path) -> None:
+    """A mistyped --content made a new folder and wrote into it (exit 0), where build
+    and check say there is no such folder."""
+    missing = tmp_path / "contnet"
+    source = FIXTURES / "import" / "report-news.txt"
+    for command in (
+        ["new", "xiping", "--county", "西平县", "--theme", "x"],
+        ["import", str(source), "--date", "2019-05-12"],
+    ):
+        code, out, err = run_cli(*command, "--content", str(missing))
+        assert (code, out, err) == (2, "", f"build.py: error: {missing}: no such content folder\n")
+    assert not missing.exists()
