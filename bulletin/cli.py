@@ -25,6 +25,7 @@ from bulletin import pipeline, skeleton
 from bulletin.pdf import PdfUnavailable
 from bulletin.problems import ContentError, OutputError, Problem, UsageError
 from bulletin.render import template_error_line
+from bulletin.schema import CHECKERS
 from bulletin.tuning import DEFAULT
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -180,12 +181,10 @@ def _import_parser(commands: Any) -> None:
 
 
 def _date(value: str) -> dt.date:
-    try:
-        if len(value) == 10:  # fromisoformat would also take 20160820
-            return dt.date.fromisoformat(value)
-    except ValueError:
-        pass
-    raise argparse.ArgumentTypeError(f"not a date written YYYY-MM-DD: {value!r}")
+    date, error = CHECKERS["date"](value)
+    if error is not None:
+        raise argparse.ArgumentTypeError(error)
+    return date
 
 
 def _nonempty(value: str) -> str:

@@ -184,3 +184,13 @@ def test_new_and_import_refuse_a_content_folder_that_is_not_there(tmp_path: Path
         code, out, err = run_cli(*command, "--content", str(missing))
         assert (code, out, err) == (2, "", f"build.py: error: {missing}: no such content folder\n")
     assert not missing.exists()
+
+
+def test_import_date_is_checked_as_front_matter_dates_are(tmp_path: Path) -> None:
+    source = str(FIXTURES / "import" / "report-news.txt")
+    code, out, err = run_cli("import", source, "--date", "0219-05-12", "--dry-run")
+    assert (code, out) == (2, "")
+    assert err.endswith(
+        "build.py import: error: argument --date: is outside the years 1900-2099: "
+        "0219-05-12 (a typo?)\n"
+    )
