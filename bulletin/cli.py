@@ -359,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{exc}; nothing was published", file=sys.stderr)
         return EXIT_OUTPUT
     except KeyboardInterrupt:
-        print("interrupted: nothing was published", file=sys.stderr)
+        done = "written" if args.command in ("import", "new") else "published"
+        print(f"interrupted: nothing was {done}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader of our output went away (`| head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from .conftest import FIXTURES, ROOT, run_cli
@@ -194,3 +199,31 @@ def test_import_date_is_checked_as_front_matter_dates_are(tmp_path: Path) -> Non
         "build.py import: error: argument --date: is outside the years 1900-2099: "
         "0219-05-12 (a typo?)\n"
     )
+
+
+def test_an_interrupted_import_says_nothing_was_written(tmp_path: Path) -> None:
+    """An import stopped with SIGTERM said 'nothing was published', a build's words."""
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "minimal", content)
+    big = tmp_path / "big.txt"
+    big.write_text(("临颍县：“五抓五促”推动发展。" * 50 + "\n") * 6000, "utf-8")  # ~14 MB
+    before = sorted(p.relative_to(content) for p in content.rglob("*"))
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "build.py"), "import", str(big), "--content", str(content)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    while _cpu_seconds(proc.pid) < 1.5:  # started (~0.5 s) and into the text (~7 s)
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out, err) == (130, "", "interrupted: nothing was written\n")
+    assert sorted(p.relative_to(content) for p in content.rglob("*")) == before
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

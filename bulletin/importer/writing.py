@@ -75,8 +75,8 @@ def import_files(paths: Sequence[Path], options: Options, dry_run: bool, force: 
 
 
 def write_all(files: list[PlannedFile]) -> list[Path]:
-    """Write each file beside its place, then rename them all into place; on failure,
-    remove what was written."""
+    """Write each file beside its place, then rename them all into place; on failure or
+    interruption, remove what was written."""
     staged: list[tuple[Path, Path]] = []
     placed: list[Path] = []
     made: list[Path] = []  # folders this run made, outermost first
@@ -91,7 +91,7 @@ def write_all(files: list[PlannedFile]) -> list[Path]:
         for temporary, path in staged:
             os.replace(temporary, path)
             placed.append(path)
-    except OSError:
+    except BaseException:  # a full disk, or Ctrl-C/SIGTERM between two files
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
         for path in placed:
