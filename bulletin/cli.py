@@ -25,6 +25,7 @@ from bulletin import pipeline, skeleton
 from bulletin.pdf import PdfUnavailable
 from bulletin.problems import ContentError, OutputError, Problem, UsageError
 from bulletin.render import template_error_line
+from bulletin.schema import CHECKERS
 from bulletin.tuning import DEFAULT
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -180,12 +181,10 @@ def _import_parser(commands: Any) -> None:
 
 
 def _date(value: str) -> dt.date:
-    try:
-        if len(value) == 10:  # fromisoformat would also take 20160820
-            return dt.date.fromisoformat(value)
-    except ValueError:
-        pass
-    raise argparse.ArgumentTypeError(f"not a date written YYYY-MM-DD: {value!r}")
+    date, error = CHECKERS["date"](value)
+    if error is not None:
+        raise argparse.ArgumentTypeError(error)
+    return date
 
 
 def _nonempty(value: str) -> str:
@@ -296,7 +295,14 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_CONTENT if failing else EXIT_OK
 
 
+def _existing_content(content: Path) -> None:
+    """``new`` and ``import`` write into a content folder; a mistyped one is not made."""
+    if not content.is_dir():
+        raise UsageError(f"{content}: no such content folder")
+
+
 def run_new(args: argparse.Namespace) -> int:
+    _existing_content(args.content)
     path = skeleton.write_article(
         args.content, args.slug, args.county, args.theme, args.slogans, args.title
     )
@@ -307,6 +313,7 @@ def run_new(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     from bulletin import importer  # reads Word files and the divisions table: only here
 
+    _existing_content(args.content)
     options = importer.Options(args.content, args.date, args.theme)
     result = importer.import_files(args.files, options, args.dry_run, args.force)
     report(result.problems)
@@ -352,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{exc}; nothing was published", file=sys.stderr)
         return EXIT_OUTPUT
     except KeyboardInterrupt:
-        print("interrupted: nothing was published", file=sys.stderr)
+        done = "written" if args.command in ("import", "new") else "published"
+        print(f"interrupted: nothing was {done}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader of our output went away (`| head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

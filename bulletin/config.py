@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from bulletin.model import SiteConfig
 from bulletin.problems import Problem, excerpt, shorten
@@ -90,7 +90,22 @@ def normalise_base_url(value: str) -> tuple[str, str | None]:
         return value, _BASE_URL_HINT + excerpt(value)
     if parts.query or parts.fragment:
         return value, "'base_url' must not have a query or fragment"
-    return value if value.endswith("/") else value + "/", None
+    return value if value.endswith("/") else value + "/", _base_url_problem(value, parts)
+
+
+def _base_url_problem(value: str, parts: SplitResult) -> str | None:
+    """What else would print a broken or foreign address into every page and feed."""
+    if not parts.scheme and value.startswith("//"):
+        return "'base_url' must not start with // (another host): write http://HOST/PATH/"
+    if parts.username is not None or parts.password is not None:
+        return "'base_url' must not hold a user name or password: every page would show it"
+    if any(c.isspace() or not c.isprintable() for c in value):
+        return "'base_url' must not contain spaces or control characters (write %20): " + excerpt(
+            value
+        )
+    if any(segment in (".", "..") for segment in parts.path.split("/")):
+        return f"'base_url' must not contain . or .. segments: {excerpt(value)}"
+    return None
 
 
 def _check_slugs(

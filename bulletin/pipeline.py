@@ -532,7 +532,7 @@ def execute(
         else:
             publish(options.output, partial(_fill, plan, render, indexing, options.output), small)
     except OSError as exc:
-        raise OutputError(exc) from exc
+        raise OutputError(exc, options.output) from exc
     timings.lap("publish")
     static = indexing.static_files()
     written = {rel for rel, _ in plan.work} | set(plan.files) | set(plan.statics)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reprlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
@@ -63,8 +64,8 @@ class OutputError(Exception):
     """The output could not be written (exit status 3): disk full, permission denied.
     Nothing was published."""
 
-    def __init__(self, cause: OSError) -> None:
+    def __init__(self, cause: OSError, output: Path) -> None:
         self.cause = cause
-        where = cause.filename or "the output"
+        where = cause.filename or output  # a write() names no file: the folder it fills
         reason = cause.strerror or str(cause) or type(cause).__name__
         super().__init__(f"{where}: could not write: {reason}")

@@ -13,6 +13,10 @@ from bulletin.problems import Problem, excerpt, shorten
 from bulletin.sources import YamlDoc
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: The years a bulletin's dates may fall in: a typo such as 0219 or 9019 would otherwise
+#: give the overview a bar chart and a table of some 1,800-8,000 empty years (0001 and
+#: 9999 made a 450 KB overview page).
+YEARS = range(1900, 2100)
 
 
 def _kind(value: Any) -> str:
@@ -64,9 +68,12 @@ def _date(value: Any) -> tuple[Any, str | None]:
     if text is None or not DATE_RE.match(text):
         return None, f"must be a date written YYYY-MM-DD, not {excerpt(value)}"
     try:
-        return dt.date.fromisoformat(text), None
+        date = dt.date.fromisoformat(text)
     except ValueError as exc:
         return None, f"is not a real date: {text} ({exc})"
+    if date.year not in YEARS:
+        return None, f"is outside the years {YEARS[0]}-{YEARS[-1]}: {text} (a typo?)"
+    return date, None
 
 
 def _bool(value: Any) -> tuple[Any, str | None]:

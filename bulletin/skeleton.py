@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import yaml
@@ -11,9 +12,22 @@ from bulletin.config import SLUG_RE
 from bulletin.problems import excerpt
 from bulletin.slugs import pinyin_slug
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
 
 class SkeletonError(Exception):
     """The article cannot be written (bad or taken slug)."""
+
+
+def _check_values(values: list[tuple[str, str]]) -> None:
+    """Each value a line of text, as ``check`` wants it (else the skeleton would not pass)."""
+    for option, value in values:
+        if not value.strip():
+            raise SkeletonError(f"{option} must not be empty")
+        if _CONTROL_RE.search(value):
+            raise SkeletonError(
+                f"{option} {excerpt(value)} must be one line, without control characters"
+            )
 
 
 def write_article(
@@ -25,6 +39,10 @@ def write_article(
     title: str | None = None,
     today: dt.date | None = None,
 ) -> Path:
+    values = [("--county", county), ("--theme", theme)] + [("--slogan", s) for s in slogans]
+    _check_values(values + ([("--title", title)] if title is not None else []))
+    county, theme, slogans = county.strip(), theme.strip(), [s.strip() for s in slogans]
+    title = title.strip() if title is not None else None
     if not SLUG_RE.match(slug):
         hint = pinyin_slug(slug)
         suggestion = f"; e.g. {hint}" if hint and hint != slug else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,16 +26,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8080, help="port (0: any free one)")
     serve.add_argument("--threads", type=int, default=8, help="worker threads")
-    query = sub.add_parser(
-        "query", help="run one query and print the results", formatter_class=defaults
-    )
+    query = sub.add_parser("query", help="run one query and print the results")
     query.add_argument("output", type=Path, help="a built site (the folder with _search/)")
     query.add_argument("query", help="the words, as a reader types them")
     query.add_argument("--variant", default="", help="script (default: the site's first)")
-    query.add_argument("--county", default="", help="only this county")
-    query.add_argument("--theme", default="", help="only this theme")
-    query.add_argument("--page", default="1", help="page of results")
-    query.add_argument("--per-page", default="10", help="results per page")
+    query.add_argument("--county", default="", help="only this county (default: all)")
+    query.add_argument("--theme", default="", help="only this theme (default: all)")
+    query.add_argument("--page", default="1", help="page of results (default: 1)")
+    query.add_argument("--per-page", default="10", help="results per page (default: 10)")
     query.add_argument("--json", action="store_true", help="print the API's JSON")
     return parser
 
@@ -88,15 +87,20 @@ def _query(args: argparse.Namespace) -> int:
     except IndexUnavailable as exc:
         print(f"{args.output}: {exc}", file=sys.stderr)
         return 1
-    if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        _print_answer(data, (request.page - 1) * request.per_page + 1)
+    try:
+        if args.json:
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            _print_answer(data, (request.page - 1) * request.per_page + 1)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader of the output went away (`| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
 def _print_answer(data: dict[str, Any], first: int) -> None:
-    print(f"{data['total']} results for {data['query']!r} ({data['variant']})")
+    noun = "result" if data["total"] == 1 else "results"
+    print(f"{data['total']} {noun} for {data['query']!r} ({data['variant']})")
     for i, r in enumerate(data["results"], first):
         snippet = r["snippet"].replace("<mark>", "[").replace("</mark>", "]")
         print(f"{i:3}. {r['title']}  {r['county']} · {r['theme']} · {r['date']}")

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from .conftest import FIXTURES, ROOT, run_cli
@@ -145,3 +150,80 @@ def test_a_template_error_names_the_template_file_and_line(tmp_path: Path) -> No
     assert code == 1
     assert f"page.html:{line}: template error:" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_new_refuses_values_that_check_would_refuse(tmp_path: Path) -> None:
+    """`new --county ""` wrote a skeleton that `check` then failed ('county' must not be
+    empty); an empty slogan or a theme over two lines the same."""
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "minimal", content)
+    for options, message in [
+        (["--county", " ", "--theme", "x"], "--county must not be empty"),
+        (["--county", "西平县", "--theme", "x", "--slogan", ""], "--slogan must not be empty"),
+        (["--county", "西平县", "--theme", "x", "--title", ""], "--title must not be empty"),
+        (
+            ["--county", "西平县", "--theme", "基层\n党建"],
+            "--theme '基层\\n党建' must be one line, without control characters",
+        ),
+    ]:
+        code, out, err = run_cli("new", "xiping", *options, "--content", str(content))
+        assert (code, out, err) == (2, "", f"build.py: error: {message}\n")
+    assert not list(content.rglob("xiping.md"))
+    code, out, err = run_cli(
+        "new", "xiping", "--county", " 西平县 ", "--theme", "x", "--content", str(content)
+    )
+    assert code == 0, err
+    assert "county: 西平县\n" in Path(out.strip()).read_text("utf-8")
+    assert run_cli("check", "--content", str(content))[0] == 0
+
+
+def test_new_and_import_refuse_a_content_folder_that_is_not_there(tmp_path: Path) -> None:
+    """A mistyped --content made a new folder and wrote into it (exit 0), where build
+    and check say there is no such folder."""
+    missing = tmp_path / "contnet"
+    source = FIXTURES / "import" / "report-news.txt"
+    for command in (
+        ["new", "xiping", "--county", "西平县", "--theme", "x"],
+        ["import", str(source), "--date", "2019-05-12"],
+    ):
+        code, out, err = run_cli(*command, "--content", str(missing))
+        assert (code, out, err) == (2, "", f"build.py: error: {missing}: no such content folder\n")
+    assert not missing.exists()
+
+
+def test_import_date_is_checked_as_front_matter_dates_are(tmp_path: Path) -> None:
+    source = str(FIXTURES / "import" / "report-news.txt")
+    code, out, err = run_cli("import", source, "--date", "0219-05-12", "--dry-run")
+    assert (code, out) == (2, "")
+    assert err.endswith(
+        "build.py import: error: argument --date: is outside the years 1900-2099: "
+        "0219-05-12 (a typo?)\n"
+    )
+
+
+def test_an_interrupted_import_says_nothing_was_written(tmp_path: Path) -> None:
+    """An import stopped with SIGTERM said 'nothing was published', a build's words."""
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "minimal", content)
+    big = tmp_path / "big.txt"
+    big.write_text(("临颍县：“五抓五促”推动发展。" * 50 + "\n") * 6000, "utf-8")  # ~14 MB
+    before = sorted(p.relative_to(content) for p in content.rglob("*"))
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "build.py"), "import", str(big), "--content", str(content)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    while _cpu_seconds(proc.pid) < 1.5:  # started (~0.5 s) and into the text (~7 s)
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out, err) == (130, "", "interrupted: nothing was written\n")
+    assert sorted(p.relative_to(content) for p in content.rglob("*")) == before
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bulletin.config import load_config, load_phrases, normalise_base_url
 from bulletin.model import SiteConfig
 from bulletin.sources import SourceFile
@@ -61,6 +63,33 @@ def test_base_urls() -> None:
     assert normalise_base_url("https://a.example/") == ("https://a.example/", None)
     assert normalise_base_url("bulletin")[1] is not None
     assert normalise_base_url("http://a/?q=1")[1] == "'base_url' must not have a query or fragment"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("//evil.example/", "must not start with // (another host): write http://HOST/PATH/"),
+        (
+            "http://u:pw@a.example/",
+            "must not hold a user name or password: every page would show it",
+        ),
+        (
+            "http://a/b c/",
+            "must not contain spaces or control characters (write %20): 'http://a/b c/'",
+        ),
+        ("/a\tb/", "must not contain spaces or control characters (write %20): '/a\\tb/'"),
+        ("/a/../b/", "must not contain . or .. segments: '/a/../b/'"),
+        ("/a/./", "must not contain . or .. segments: '/a/./'"),
+    ],
+)
+def test_base_urls_that_would_print_a_broken_or_foreign_address(value: str, message: str) -> None:
+    """Each was built into every canonical link, feed id and sitemap entry (exit 0)."""
+    assert normalise_base_url(value) == (value, f"'base_url' {message}")
+
+
+def test_base_urls_with_a_port_or_non_ascii_path_stay_allowed() -> None:
+    for value in ("http://[::1]:8080/", "http://intranet/简报/", "/a.b/c..d/"):
+        assert normalise_base_url(value) == (value, None)
 
 
 def test_phrases(tmp_path: Path) -> None:

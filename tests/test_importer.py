@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -380,6 +382,33 @@ def test_a_write_failure_exits_3_and_leaves_nothing_behind(content: Path) -> Non
     assert f"{content / 'articles' / '2019'}:0: cannot write (" in err
     assert "Traceback" not in err
     assert _files(content) == before
+
+
+def test_a_full_disk_leaves_no_partial_file_nor_new_folder(content: Path) -> None:
+    """The file being written when the disk filled (here: RLIMIT_FSIZE, so every write
+    fails) was left as .NAME.importing, in the folders the run had made."""
+    before = sorted(p.relative_to(content).as_posix() for p in content.rglob("*"))
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_FSIZE, (1, -1))"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"{limit}; import runpy, sys; sys.argv = sys.argv[1:]; "
+            "runpy.run_path(sys.argv[0], run_name='__main__')",
+            str(ROOT / "build.py"),
+            "import",
+            str(MINE[0]),
+            "--content",
+            str(content),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.endswith(": cannot write (File too large): nothing was written\n")
+    assert sorted(p.relative_to(content).as_posix() for p in content.rglob("*")) == before
 
 
 @needs_sources

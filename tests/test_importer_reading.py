@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import codecs
+import os
 from pathlib import Path
 
 import pytest
 
-from bulletin.importer.reading import Block, Unreadable, decode_text, escape_markdown, read_source
+from bulletin.importer.reading import (
+    MAX_TEXT_BYTES,
+    Block,
+    Unreadable,
+    decode_text,
+    escape_markdown,
+    read_source,
+)
 
 TEXT = "经验交流简报\n第１２期\n编者按：各地做法摘编。\n"
 
@@ -73,6 +81,28 @@ def test_formats_it_cannot_read_are_refused_with_what_to_do(
     path.write_bytes(data)
     with pytest.raises(Unreadable, match=message.replace("(", r"\(").replace(")", r"\)")):
         read_source(path)
+
+
+def test_devices_and_pipes_are_refused_before_they_are_read(tmp_path: Path) -> None:
+    """/dev/zero was read until 22 GB and the kernel's kill; a pipe waited forever."""
+    pipe = tmp_path / "pipe.txt"
+    os.mkfifo(pipe)
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")
+    for path in (Path("/dev/zero"), pipe, tmp_path / "zero.txt"):
+        with pytest.raises(Unreadable) as caught:
+            read_source(path)
+        assert str(caught.value) == "not a regular file (a device, pipe or socket)"
+
+
+def test_a_file_past_the_limit_is_refused_unread(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    with big.open("wb") as file:
+        file.truncate(MAX_TEXT_BYTES + 1)  # sparse: no disk used
+    with pytest.raises(Unreadable) as caught:
+        read_source(big)
+    assert str(caught.value) == (
+        "too large to import: more than 16 MB (for a .txt file): split it into smaller files"
+    )
 
 
 def test_missing_file_and_folder(tmp_path: Path) -> None:

@@ -315,6 +315,40 @@ def test_a_site_without_articles_has_an_empty_overview(tmp_path: Path) -> None:
     assert "还没有已发布的文章" in html and "<svg" not in html and "<table" not in html
 
 
+def test_an_empty_site_says_so_on_every_list(tmp_path: Path) -> None:
+    """The home page's recent list, the archive and the issues list were empty <ol>s
+    or nothing under their heading."""
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(FIXTURES / "minimal" / "site.yaml", content / "site.yaml")
+    pipeline.build(content, tmp_path / "site")
+    root = tmp_path / "site" / "zh-hans"
+    for page, words in [
+        ("", "还没有已发布的文章。"),
+        ("archive/", "还没有已发布的文章。"),
+        ("issues/", "尚无简报。"),
+    ]:
+        html = (root / page / "index.html").read_text("utf-8")
+        assert f"<p>{words}</p>" in html and "<ol" not in html, page
+
+
+def test_one_year_one_article_and_no_slogan_read_plainly(tmp_path: Path) -> None:
+    """ "2019年至2019年" and an empty table captioned "使用县区最多的 0 个提法（共 0 个）"."""
+    content = tmp_path / "content"
+    (content / "articles").mkdir(parents=True)
+    shutil.copy(FIXTURES / "minimal" / "site.yaml", content / "site.yaml")
+    (content / "articles" / "one.md").write_text(
+        "---\ntitle: 一篇\ncounty: 临颍县\ntheme: 基层党建\nslogans: []\n"
+        "date: 2019-03-01\n---\n正文\n",
+        "utf-8",
+    )
+    pipeline.build(content, tmp_path / "site")
+    html = (tmp_path / "site" / "zh-hans" / "overview" / "index.html").read_text("utf-8")
+    assert "年至" not in html
+    assert "1 个主题，2019年；提法 0 个" in html and "2019年共 1 篇，最多的是2019年（1 篇）" in html
+    assert "<p>尚无提法。</p>" in html and "slogans-caption" not in html
+
+
 def test_shades_grow_with_the_count() -> None:
     assert [shade(n, 8) for n in range(0, 9)] == [0, 1, 1, 2, 2, 3, 3, 4, 4]
     assert shade(0, 0) == 0 and shade(3, 3) == 4

@@ -188,6 +188,7 @@ def test_an_output_that_cannot_be_written_exits_3_and_publishes_nothing(
     assert done.returncode == 3, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].endswith("File too large; nothing was published")
+    assert lines[0].startswith(str(site)), lines[0]  # the path, not "the output"
     assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
     assert not list(tmp_path.glob("site.staging-*"))
 

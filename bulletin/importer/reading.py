@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,10 @@ SAVE_AS = {
     ".odt": "an OpenDocument file: save it as .docx, then import that",
     ".wpt": "a WPS template: open it in WPS and save it as .docx, then import that",
 }
+#: The largest file imported: a bulletin's text is ~20 KB (45 MB of text took 22 s and
+#: 245 MB to import); a .docx with photos may be tens of MB (images are not read).
+MAX_TEXT_BYTES = 16 << 20
+MAX_DOCX_BYTES = 256 << 20
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc, .wps, .xls: a compound file
 _MARKDOWN_HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*$")
 
@@ -70,14 +75,10 @@ def read_source(path: Path) -> Source:
     suffix = path.suffix.lower()
     if suffix in SAVE_AS:
         raise Unreadable(SAVE_AS[suffix])
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise Unreadable("no such file") from None
-    except IsADirectoryError:
-        raise Unreadable("a folder, not a file") from None
-    except OSError as exc:
-        raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
+    _check_regular(path)
+    if suffix != ".docx" and suffix not in TEXT_SUFFIXES:
+        raise Unreadable(f"cannot import '{suffix or path.name}' files: save it as .docx or .txt")
+    data = _read_file(path, MAX_DOCX_BYTES if suffix == ".docx" else MAX_TEXT_BYTES)
     if data.startswith(_OLE_MAGIC):
         raise Unreadable(SAVE_AS[".doc"].replace("an old", "an old (renamed)", 1))
     if data.startswith(b"%PDF"):
@@ -86,10 +87,38 @@ def read_source(path: Path) -> Source:
         from bulletin.importer.docx import read_docx  # imports mammoth: only for .docx
 
         return read_docx(path, data)
-    if suffix in TEXT_SUFFIXES:
-        text, encoding = decode_text(data)
-        return Source(path, str(path), "text", encoding, text_blocks(text, suffix != ".txt"))
-    raise Unreadable(f"cannot import '{suffix or path.name}' files: save it as .docx or .txt")
+    text, encoding = decode_text(data)
+    return Source(path, str(path), "text", encoding, text_blocks(text, suffix != ".txt"))
+
+
+def _check_regular(path: Path) -> None:
+    """Refuse what is missing or not a regular file: a device such as /dev/zero would be
+    read until memory ran out, a pipe waited on forever."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise Unreadable("no such file") from None
+    except OSError as exc:
+        raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise Unreadable("a folder, not a file")
+    if not stat.S_ISREG(mode):
+        raise Unreadable("not a regular file (a device, pipe or socket)")
+
+
+def _read_file(path: Path, limit: int) -> bytes:
+    """The file's bytes; more than ``limit`` of them are refused."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(limit + 1)
+    except OSError as exc:
+        raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise Unreadable(
+            f"too large to import: more than {limit >> 20} MB (for a {path.suffix.lower()} "
+            "file): split it into smaller files"
+        )
+    return data
 
 
 def decode_text(data: bytes) -> tuple[str, str]:

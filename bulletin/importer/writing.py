@@ -7,6 +7,7 @@ renamed into it; a failure removes what this run wrote.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Sequence
@@ -74,24 +75,30 @@ def import_files(paths: Sequence[Path], options: Options, dry_run: bool, force: 
 
 
 def write_all(files: list[PlannedFile]) -> list[Path]:
-    """Write each file beside its place, then rename them all into place; on failure,
-    remove what was written."""
+    """Write each file beside its place, then rename them all into place; on failure or
+    interruption, remove what was written."""
     staged: list[tuple[Path, Path]] = []
     placed: list[Path] = []
+    made: list[Path] = []  # folders this run made, outermost first
     try:
         for planned in files:
-            planned.path.parent.mkdir(parents=True, exist_ok=True)
+            folder = planned.path.parent
+            made += reversed([p for p in (folder, *folder.parents) if not p.exists()])
+            folder.mkdir(parents=True, exist_ok=True)
             temporary = planned.path.with_name(f".{planned.path.name}.importing")
+            staged.append((temporary, planned.path))  # before writing: a full disk leaves it
             temporary.write_text(planned.text, encoding="utf-8")
-            staged.append((temporary, planned.path))
         for temporary, path in staged:
             os.replace(temporary, path)
             placed.append(path)
-    except OSError:
+    except BaseException:  # a full disk, or Ctrl-C/SIGTERM between two files
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
         for path in placed:
             path.unlink(missing_ok=True)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
     return placed
 

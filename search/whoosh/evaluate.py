@@ -363,6 +363,8 @@ class Searcher:
         self.bases: list[int] = []
         for sub, base in whoosh_searcher.leaf_searchers():
             reader = sub.reader()
+            if not reader.doc_count_all():
+                continue  # an index of no documents (a site of none): Whoosh's EmptyReader
             self.readers.append((reader.segment().segment_id(), reader))
             self.bases.append(base)
 

@@ -103,6 +103,8 @@ class IndexData:
         self.segments: dict[str, SegmentData] = {}
         for sub, _ in top.leaf_searchers():
             reader = sub.reader()
+            if not reader.doc_count_all():
+                continue  # an index of no documents has Whoosh's EmptyReader: no columns
             self.segments[reader.segment().segment_id()] = SegmentData(reader)
         #: documents not deleted, and their average field lengths (as Whoosh divides)
         self.documents = sum(s.size - len(s.deleted) for s in self.segments.values())

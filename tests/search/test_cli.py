@@ -12,7 +12,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.search.conftest import build_output
+from search.indexing import write_index
+from search.layout import index_dir, write_meta
+from tests.search.conftest import META, build_output, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,6 +45,27 @@ def test_query_text_with_filter(output: Path) -> None:
 def test_query_without_an_index_is_exit_1(tmp_path: Path) -> None:
     r = run("query", str(tmp_path), "党")
     assert r.returncode == 1 and "no search index" in r.stderr
+
+
+def test_an_index_of_no_documents_answers_no_results(tmp_path: Path) -> None:
+    """A site with no published article has an index of no documents: the query and
+    the service answer 0 results, not an error (Whoosh's EmptyReader has no columns)."""
+    output = tmp_path / "site"
+    write_index(index_dir(output), [], META)
+    write_meta(output, META)
+    r = run("query", str(output), "党建", "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert (data["total"], data["results"]) == (0, [])
+    assert data["facets"] == {"county": {}, "theme": {}}
+    client, srv, thread = start_server(output)
+    try:
+        health = client.get("/healthz")
+        assert health.status == 200 and health.json()["documents"] == 0
+        answer = client.search(q="county:临颍县 党建")
+        assert answer.status == 200 and answer.json()["total"] == 0
+    finally:
+        stop_server(srv, thread)
 
 
 def _get(url: str) -> tuple[int, dict[str, object]]:
@@ -107,3 +130,25 @@ def test_usage_error_is_exit_2(output: Path) -> None:
     assert run("query").returncode == 2
     assert run("frobnicate", str(output)).returncode == 2
     assert run("query", str(output), "").returncode == 2
+
+
+def test_query_into_a_closed_pipe_is_quiet(output: Path) -> None:
+    """`python -m search query OUT Q --json | head -1` ended in a BrokenPipeError traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "query", str(output), "村", "--json"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader goes away before the answer is written
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0 and err == ""
+
+
+def test_query_help_and_one_result_read_right(output: Path) -> None:
+    r = run("query", "--help")
+    assert "(default: )" not in r.stdout and "(default: 10)" in r.stdout
+    r = run("query", str(output), "紅色聯盟", "--variant", "zh-hant")
+    assert r.stdout.startswith("1 result for '紅色聯盟' (zh-hant)\n"), r.stdout
