@@ -260,7 +260,8 @@ def run_build(args: argparse.Namespace) -> int:
     )
     report(result.warnings)
     print(
-        f"built {result.articles} articles, {result.pages} pages, {result.variants} variants "
+        f"built {_count(result.articles, 'article')}, {_count(result.pages, 'page')}, "
+        f"{_count(result.variants, 'variant')} "
         f"{'and the issues as PDFs ' if args.pdf else ''}"
         f"into {args.output} in {result.seconds:.1f} s",
         file=sys.stderr,
@@ -381,3 +382,7 @@ def _interrupt_on_sigterm() -> Any:
     if threading.current_thread() is not threading.main_thread():
         return None
     return signal.signal(signal.SIGTERM, interrupt)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -134,7 +134,6 @@ def build(
     output is the same either way. ``waiting`` hears of another build holding the
     output (default: a line on stderr). ``pdf``: each issue's PDF too (PdfUnavailable,
     before anything is read, when no engine is installed)."""
-    started = time.perf_counter()
     check_folders(content, output)
     if pdf:
         engine_version()  # or PdfUnavailable: what is missing
@@ -146,6 +145,7 @@ def build(
         OutputLock(options.output, waiting or _tell),
         collector_paused(tuning.collect_after) as settle,
     ):
+        started = time.perf_counter()  # the build's time, not the wait for the lock
         result = _run(options, progress, settle)
     return replace(result, seconds=time.perf_counter() - started)
 

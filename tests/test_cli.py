@@ -227,3 +227,13 @@ def test_an_interrupted_import_says_nothing_was_written(tmp_path: Path) -> None:
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_the_build_line_counts_in_english() -> None:
+    from bulletin.cli import _count
+
+    assert (_count(1, "article"), _count(2, "page"), _count(0, "variant")) == (
+        "1 article",
+        "2 pages",
+        "0 variants",
+    )

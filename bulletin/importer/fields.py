@@ -176,7 +176,9 @@ def main_place(title: str, text: str, divisions: Divisions) -> tuple[str, str] |
         names = [n for n in counted if levels[n] == level]
         if names:
             best = max(names, key=lambda n: (counted[n], -first[n]))
-            return best, f"mentioned {counted[best]} times"
+            return best, "mentioned once" if counted[
+                best
+            ] == 1 else f"mentioned {counted[best]} times"
     return None
 
 
