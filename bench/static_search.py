@@ -25,6 +25,7 @@ Nothing here is a test: it prints figures (the machine is shared, so times are n
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -251,22 +252,18 @@ http {{
     return proc, f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{proxied}/"
 
 
-def documents(content: Path) -> list[dict[str, Any]]:
-    """The published articles as the search indexes get them."""
-    from bulletin.pipeline import check
+def documents(content: Path) -> list[Any]:
+    """The published articles as the search indexes get them (``SearchDocument``)."""
+    from bulletin.cache import PreviousBuild
+    from bulletin.pipeline import BuildOptions, Timings, load
     from bulletin.render import search_documents
-    from bulletin.variants import local_converters, make_variants, phrases_text
 
-    checked = check(content, lint=False, jobs=2)
-    site = checked.site
-    assert checked.bodies is not None
-    phrases = phrases_text(site.phrases).encode("utf-8")
-    variants = make_variants(site.config.variants, phrases, local_converters(phrases))
-    issues = {i.slug: i for i in site.issues}
-    return list(search_documents(site, checked.bodies, variants, issues))
+    loaded = load(BuildOptions(content, Path()), PreviousBuild(), Timings(enabled=False))
+    issues = {i.slug: i for i in loaded.site.issues}
+    return list(search_documents(loaded.site, loaded.bodies, loaded.variants, issues))
 
 
-def query_set(docs: list[dict[str, Any]], rare: int, seed: int) -> list[Query]:
+def query_set(docs: list[Any], rare: int, seed: int) -> list[Query]:
     """Common words, slogans and rare phrases (substrings of 6-10 characters of random
     articles, kept when at most 20 articles contain them), in both scripts, with the
     brute-force count of each."""
@@ -275,14 +272,14 @@ def query_set(docs: list[dict[str, Any]], rare: int, seed: int) -> list[Query]:
 
     normaliser = Normaliser()
     hant = make_converter("zh-hant", ROOT / "content" / "phrases.txt")
-    texts = [normaliser.normalise("\n".join([d["title"], d["body"], *d["slogans"]])) for d in docs]
+    texts = [normaliser.normalise("\n".join([d.title, d.body, *d.slogans])) for d in docs]
     queries = [Query("common", "zh-hans", q) for q in COMMON]
     queries += [Query("slogan", "zh-hans", q) for q in SLOGANS]
     rng = random.Random(seed)
     found = 0
     while found < rare:
         doc = rng.choice(docs)
-        body = doc["body"]
+        body = doc.body
         size = rng.randint(6, 10)
         at = rng.randrange(0, max(1, len(body) - size))
         sub = body[at : at + size]
@@ -367,11 +364,11 @@ def main() -> None:
     )
     ours, theirs = Engine("static index"), Engine("Pagefind " + PAGEFIND_VERSION)
     # a full build, and one with the static index left out (its share of the build)
-    without = (  # the build with the pipeline's static index hook made a no-op
+    without = (  # the build with the static index writer (looked up there) a no-op
         "import runpy, sys\n"
-        "import bulletin.pipeline as p\n"
+        "import bulletin.site_index as s\n"
         "from search.static import StaticFiles\n"
-        "p.static_index_files = lambda *a, **k: StaticFiles({}, frozenset())\n"
+        "s.static_index_files = lambda *a, **k: StaticFiles({}, frozenset())\n"
         f"sys.argv = ['build.py', 'build', '--content', sys.argv[1], '--output', sys.argv[2]]\n"
         f"runpy.run_path({str(ROOT / 'build.py')!r}, run_name='__main__')\n"
     )
@@ -399,7 +396,9 @@ def main() -> None:
     # the static index alone, in a process of its own (time and peak RSS)
     docs = documents(content)
     docs_file = work / "documents.json"
-    docs_file.write_text(json.dumps(docs, ensure_ascii=False), encoding="utf-8")
+    docs_file.write_text(
+        json.dumps([dataclasses.asdict(d) for d in docs], ensure_ascii=False), encoding="utf-8"
+    )
     alone = (
         "import json, sys; from pathlib import Path; "
         "from search.scripts import make_converter; from search.static import build_static_index; "

@@ -29,7 +29,7 @@ from bulletin.variants import Variant
 from search import layout
 from search.indexing import rewrite_due, update_index, write_index
 from search.layout import SearchMeta
-from search.static import StaticFiles, static_index_files
+from search.static import PreviousIndex, StaticFiles, static_index_files
 
 #: The cache's key of the static index's files (they are checked as the index's are).
 STATIC_KEY = "static"
@@ -175,7 +175,10 @@ class Indexing:
 
     def _write_static(self) -> StaticFiles:
         """The static index: updated from the previous output's where only some
-        documents changed, else written afresh (the same files either way)."""
+        documents changed (those the plan names, the phrases being the same: the
+        plan's state), else written afresh (the same files either way)."""
         converters = {name: variant.converter for name, variant in self.variants.items()}
-        previous = self.output if self.plan.static_before else None
-        return static_index_files(self._documents(), list(self.variants), converters, previous)
+        plan, previous = self.plan, None
+        if plan.static_before:
+            previous = PreviousIndex(self.output, plan.changed | plan.removed, plan.state)
+        return static_index_files(self._documents, list(self.variants), converters, previous)

@@ -2,30 +2,37 @@
 
 Written from the same documents (:class:`search.documents.SearchDocument`) and the
 same analysis (:mod:`search.analysis`) as the Whoosh index; read by
-``templates/assets/search-static.js``. Imports nothing from ``bulletin`` or Whoosh.
+``templates/assets/search-static.js``. Imports nothing from ``bulletin`` or Whoosh;
+numpy only when an index is written (so a build that keeps the index does not load it).
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from search.documents import SearchDocument
 from search.scripts import Converter
-from search.static.writer import ENTRY, STATE, build_static_index, write_static_index
 
 #: Where the files go, relative to the output folder.
 FOLDER = "_search/static"
+#: The two files with fixed names (every other name is content-hashed).
+ENTRY = "entry.json"
+STATE = "state.bin"
+
+#: The documents, all of them (None) or those of some slugs.
+Documents = Callable[[frozenset[str] | None], Iterable[SearchDocument]]
 
 __all__ = [
     "ENTRY",
     "FOLDER",
+    "STATE",
+    "Documents",
+    "PreviousIndex",
     "StaticFiles",
-    "build_static_index",
     "static_index_files",
-    "write_static_index",
 ]
 
 
@@ -52,29 +59,46 @@ class StaticFiles:
         return out
 
 
+@dataclass(frozen=True)
+class PreviousIndex:
+    """The index the last build wrote, for an update: ``output``, the output folder
+    that holds it; ``changed``, the slugs whose documents may differ from the ones it was
+    written from (edited, added or removed); ``key``, what else the documents' texts
+    depend on, as the caller names it (the site's phrases, its converters): another key
+    means a fresh write."""
+
+    output: Path
+    changed: frozenset[str]
+    key: str
+
+
 def static_index_files(
-    documents: Iterable[SearchDocument],
+    documents: Documents,
     variants: Sequence[str],
     converters: Mapping[str, Converter],
-    previous: Path | None = None,
+    previous: PreviousIndex | None = None,
 ) -> StaticFiles:
-    """The static index of ``documents``: updated from the one in ``previous`` (an
-    output folder) where only some documents' content changed, else written afresh.
-    Either way the files are those a fresh write gives."""
-    from search.static.update import update
+    """The static index of ``documents``: updated from the one ``previous`` names where
+    only some documents' content changed (only those documents are asked for), else
+    written afresh. Either way the files are those a fresh write gives."""
+    key = previous.key if previous is not None else ""
+    if previous is not None and (previous.output / FOLDER / STATE).is_file():
+        from search.static.update import update
 
-    docs = list(documents)
-    if previous is not None and (previous / FOLDER / STATE).is_file():
         try:
-            result = update(previous / FOLDER, docs, variants, converters)
+            changed = list(documents(previous.changed))
+            folder = previous.output / FOLDER
+            result = update(folder, changed, previous.changed, variants, converters, key)
         except (OSError, ValueError, EOFError, KeyError, IndexError, zlib.error):
             result = None  # a previous index that does not read back: write afresh
         if result is not None:
-            changed, names = result
+            written, names = result
             return StaticFiles(
-                {f"{FOLDER}/{r}": d for r, d in changed.files.items()},
+                {f"{FOLDER}/{r}": d for r, d in written.files.items()},
                 frozenset(f"{FOLDER}/{r}" for r in names),
             )
-    written = build_static_index(docs, variants, converters)
-    files = {f"{FOLDER}/{rel}": data for rel, data in written.files.items()}
+    from search.static.writer import build_static_index
+
+    built = build_static_index(list(documents(None)), variants, converters, key)
+    files = {f"{FOLDER}/{rel}": data for rel, data in built.files.items()}
     return StaticFiles(files, frozenset(files))

@@ -13,8 +13,12 @@ Orders and what is kept (see ``docs/search.md``, Search without a service):
 - 1 (a unit): the documents per field (a one-character query);
 - 2 (a bigram): the documents and frequency per field (two units; BM25F of phrases);
 - 3: the documents per field (a three-unit phrase);
-- 4: the documents, frequency and positions per field (four units by their documents;
-  longer phrases by the positions of their 4-grams).
+- 4: the documents, frequency and places per field (four units by their documents;
+  longer phrases by the places of their 4-grams).
+
+A place is a run (its number among the text's runs) and an offset in that run, not a
+position in the whole text: an edit inside one paragraph moves the places of that
+paragraph's grams only, so an incremental update rewrites few records.
 """
 
 from __future__ import annotations
@@ -41,17 +45,19 @@ class Grams:
     field: Any  # per posting: uint8
     doc: Any  # per posting: int32
     count: Any  # per posting: occurrences (int32)
-    positions: Any  # per occurrence, in posting order (int32); order 4 only, else None
+    runs: Any  # per occurrence, in posting order: its run (int32); order 4 only, else None
+    offsets: Any  # per occurrence: its offset in that run (int32); order 4 only
 
 
 @dataclass
 class Corpus:
     """The fields' texts laid end to end, as code points, with each index's text
-    (field * docs + doc) and position in it."""
+    (field * docs + doc), its run in that text and its offset in the run."""
 
     cps: Any  # uint32
     segment: Any  # int32 per index
-    position: Any  # int32 per index
+    run: Any  # int32 per index
+    offset: Any  # int32 per index
     docs: int
 
 
@@ -68,9 +74,24 @@ def lay_out(texts: dict[str, list[str]], docs: int) -> Corpus:
     del parts
     cps = np.frombuffer(raw, dtype=np.uint32)
     segment = np.repeat(np.arange(lengths.size, dtype=np.int32), lengths)
+    run, offset = _places(cps, lengths)
+    return Corpus(cps, segment, run, offset, docs)
+
+
+def _places(cps: Any, lengths: Any) -> tuple[Any, Any]:
+    """Each index's run in its text (the line breaks before it, in that text) and its
+    offset in the run (each text ends with a line break)."""
+    breaks = cps == NEWLINE
+    before = np.cumsum(breaks, dtype=np.int32)
+    before -= breaks  # line breaks before each index, in the whole layout
     starts = np.cumsum(lengths) - lengths
-    position = np.arange(cps.size, dtype=np.int32) - np.repeat(starts, lengths).astype(np.int32)
-    return Corpus(cps, segment, position, docs)
+    run = before - np.repeat(before[starts], lengths)
+    last = np.where(breaks, np.arange(cps.size, dtype=np.int32), np.int32(-1))
+    np.maximum.accumulate(last, out=last)  # the last line break at or before each index
+    offset = np.arange(cps.size, dtype=np.int32)
+    offset -= last
+    offset -= 1
+    return run, offset
 
 
 def all_grams(corpus: Corpus) -> dict[int, Grams]:
@@ -146,7 +167,9 @@ def _postings(order: int, corpus: Corpus, index: Any, new_gram: Any) -> Grams:
     count = np.diff(first, append=index.size).astype(np.int32)
     seg = segment[first]
     del segment, new
-    positions = corpus.position[index] if order == ORDERS[-1] else None
+    last = order == ORDERS[-1]
+    runs = corpus.run[index] if last else None
+    offsets = corpus.offset[index] if last else None
     terms = np.flatnonzero(new_gram)
     term_postings = np.searchsorted(first, terms)
     term_postings = np.append(term_postings, first.size).astype(np.int64)
@@ -161,5 +184,6 @@ def _postings(order: int, corpus: Corpus, index: Any, new_gram: Any) -> Grams:
         field=(seg // docs).astype(np.uint8),
         doc=(seg % docs).astype(np.int32),
         count=count,
-        positions=positions,
+        runs=runs,
+        offsets=offsets,
     )

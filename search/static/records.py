@@ -2,11 +2,12 @@
 of an order at once.
 
 A record has two parts. Part A: for each field with postings (title, slogans, body, in
-that order), the documents (the first as is, then differences), then for orders 2 and
-4 each document's count of the gram. Part B (order 4 only): for each field, for each
-document, the gram's positions (the first as is, then differences). A reader knows
-each field's document count from the record's header (see :mod:`search.static.shards`),
-so the record carries no lengths of its own.
+that order), each document (the first as is, then the difference from the one before)
+followed, for orders 2 and 4, by the gram's count in it. Part B (order 4 only): for each
+field, for each document, the gram's places, each a pair: the first (run, offset); then
+(runs since the last one, offset), or (0, offset minus the last one's) in the same run.
+A reader knows each field's document count from the record's header (see
+:mod:`search.static.shards`), so the record carries no lengths of its own.
 """
 
 from __future__ import annotations
@@ -22,79 +23,81 @@ from search.static.grams import FIELDS, Grams
 
 @dataclass
 class Records:
-    """The encoded records of one order's grams, one after the other."""
+    """The encoded records of one order's grams: parts A one after the other, parts B
+    one after the other (empty below order 4), and where each gram's parts start."""
 
     order: int
     codes: Any  # (terms, order) uint32
     df: Any  # (terms, fields) int64: documents per field
-    data: Any  # uint8: every record
-    start: Any  # int64 (terms + 1): each record's first byte, then the end
-    split: Any  # int64 (terms): where part B starts (= the record's end without one)
+    a: Any  # uint8: every part A
+    a_start: Any  # int64 (terms + 1): each part A's first byte, then the end
+    b: Any  # uint8: every part B
+    b_start: Any  # int64 (terms + 1)
+
+    def lengths(self) -> Any:
+        """Each record's bytes (both parts)."""
+        return np.diff(self.a_start) + np.diff(self.b_start)
+
+
+def has_counts(order: int) -> bool:
+    return order in (2, 4)
 
 
 def encode(grams: Grams) -> Records:
-    order = grams.order
-    counts = order in (2, 4)
     tp = grams.term_postings
     terms = tp.size - 1
-    npost = int(tp[-1])
-    term_of = np.repeat(np.arange(terms, dtype=np.int64), np.diff(tp))
+    postings = np.diff(tp)
+    term_of = np.repeat(np.arange(terms, dtype=np.int64), postings)
     field = grams.field.astype(np.int64)
-    doc = grams.doc.astype(np.int64)
     df = np.bincount(term_of * len(FIELDS) + field, minlength=terms * len(FIELDS))
     df = df.reshape(terms, len(FIELDS))
-    # groups: the postings of one gram in one field
-    gnew = np.ones(npost, dtype=bool)
-    if npost > 1:
-        gnew[1:] = (term_of[1:] != term_of[:-1]) | (field[1:] != field[:-1])
-    gstart = np.flatnonzero(gnew)
-    group_of = np.cumsum(gnew) - 1
-    gsize = np.diff(gstart, append=npost)
-    delta = doc.copy()
-    if npost > 1:
-        delta[1:] -= doc[:-1]
-    delta[gstart] = doc[gstart]
-    per = 2 if counts else 1
-    sec1_group = gsize * per  # values of part A per group
-    g_excl = np.cumsum(sec1_group) - sec1_group
-    # occurrences (order 4): positions in part B
-    count = grams.count.astype(np.int64)
-    occ_total = np.zeros(terms, dtype=np.int64)
-    if grams.positions is not None:
-        occ_total = np.add.reduceat(count, tp[:-1]) if npost else occ_total
-        occ_total[np.diff(tp) == 0] = 0
-    occ_before = np.cumsum(occ_total) - occ_total  # positions of earlier grams
-    first_group = np.searchsorted(gstart, tp[:-1])  # each gram's first group
-    sec1_term = np.add.reduceat(sec1_group, first_group)
-    term_base = g_excl[first_group] + occ_before
-    total = int(sec1_group.sum() + occ_total.sum())
-    values = np.empty(total, dtype=np.uint32)  # every value < 2**32
-    rank = np.arange(npost, dtype=np.int64) - gstart[group_of]
-    base = g_excl[group_of] + occ_before[term_of]
-    values[base + rank] = delta
-    if counts:
-        values[base + gsize[group_of] + rank] = count
-    if grams.positions is not None and npost:
-        pos = grams.positions.astype(np.int64)
-        ostart = np.cumsum(count) - count
-        pdelta = pos.copy()
-        if pos.size > 1:
-            pdelta[1:] -= pos[:-1]
-        pdelta[ostart] = pos[ostart]
-        occ_term = np.repeat(term_of, count)
-        first_occ = np.cumsum(occ_total) - occ_total
-        at = (
-            term_base[occ_term]
-            + sec1_term[occ_term]
-            + (np.arange(pos.size, dtype=np.int64) - first_occ[occ_term])
-        )
-        values[at] = pdelta
-        del pos, ostart, pdelta, occ_term, at
-    size = varint.sizes(values)
-    byte_at = np.zeros(total + 1, dtype=np.int64)
-    np.cumsum(size, out=byte_at[1:])
-    data = np.empty(int(byte_at[-1]), dtype=np.uint8)
-    varint.put(data, byte_at[:-1], values, size)
-    start = np.append(byte_at[term_base], byte_at[-1])
-    split = byte_at[term_base + sec1_term]
-    return Records(order, grams.codes, df, data, start, split)
+    group = np.ones(term_of.size, dtype=bool)  # a posting that starts a (gram, field)
+    group[1:] = (term_of[1:] != term_of[:-1]) | (field[1:] != field[:-1])
+    del term_of, field
+    values = _deltas(grams.doc, group)
+    per = 1
+    if has_counts(grams.order):
+        values = np.column_stack((values, grams.count.astype(np.uint32))).ravel()
+        per = 2
+    a, a_start = _encode_terms(values, postings * per)
+    b, b_start = np.zeros(0, dtype=np.uint8), np.zeros(terms + 1, dtype=np.int64)
+    if grams.runs is not None:
+        values = place_values(grams.runs, grams.offsets, grams.count)
+        occurrences = np.add.reduceat(grams.count, tp[:-1], dtype=np.int64) if terms else []
+        b, b_start = _encode_terms(values, np.asarray(occurrences, dtype=np.int64) * 2)
+    return Records(grams.order, grams.codes, df, a, a_start, b, b_start)
+
+
+def _deltas(doc: Any, group: Any) -> Any:
+    """Each document minus the one before it in its group (the first as it is)."""
+    values = doc.astype(np.uint32)
+    values[1:] -= values[:-1].copy()
+    values[group] = doc[group]
+    return values
+
+
+def place_values(runs: Any, offsets: Any, count: Any) -> Any:
+    """Part B's values for places sorted by (posting, run, offset): two per place."""
+    first = np.zeros(runs.size, dtype=bool)  # the first place of each posting
+    first[(np.cumsum(count) - count)[count > 0]] = True
+    run = runs.astype(np.uint32)
+    offset = offsets.astype(np.uint32)
+    run_step = run.copy()
+    run_step[1:] -= run[:-1]
+    offset_step = offset.copy()
+    offset_step[1:] -= offset[:-1]
+    new_run = first | (run_step != 0)
+    run_value = np.where(first, run, run_step)
+    offset_value = np.where(new_run, offset, offset_step)
+    return np.column_stack((run_value, offset_value)).ravel()
+
+
+def _encode_terms(values: Any, counts: Any) -> tuple[Any, Any]:
+    """The varints of ``values`` (uint8 array), and where each term's start, given how
+    many values each term has (every term at least one)."""
+    sizes = varint.sizes(values).astype(np.uint8)
+    start = np.zeros(counts.size + 1, dtype=np.int64)
+    if counts.size:
+        value_start = np.cumsum(counts) - counts
+        np.cumsum(np.add.reduceat(sizes, value_start, dtype=np.int64), out=start[1:])
+    return varint.encode_array(values, sizes), start

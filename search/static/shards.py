@@ -58,7 +58,7 @@ def shard_count(records: list[Records]) -> tuple[int, int]:
     """A power of two, from the bytes of the records that stay inline; and those bytes."""
     inline = 0
     for rec in records:
-        lengths = np.diff(rec.start)
+        lengths = rec.lengths()
         inline += int(lengths[lengths <= BIG_RECORD].sum())
     return count_for(inline), inline
 
@@ -105,53 +105,68 @@ class Shard:
 def build_shards(records: list[Records], count: int) -> list[Shard]:
     """Every gram's header and record, grouped by shard (grams in order, then in their
     order's sort order)."""
-    heads: list[Any] = []  # per order: header values as rows
-    keys: list[Any] = []
-    for rec in records:
-        terms = rec.codes.shape[0]
-        length = np.diff(rec.start)
-        big = length > BIG_RECORD
-        rows = np.empty((terms, 1 + rec.order + rec.df.shape[1] + 1), dtype=np.uint64)
-        rows[:, 0] = rec.order
-        rows[:, 1 : 1 + rec.order] = rec.codes
-        rows[:, 1 + rec.order : -1] = rec.df
-        rows[:, -1] = np.where(big, 1, length * 2)
-        heads.append(rows)
-        shard = (fnv1a(rec.codes) % np.uint64(count)).astype(np.int64)
-        keys.append(shard)
-    shards: list[Shard] = []
+    heads = [_header_rows(rec) for rec in records]
+    joined = [np.concatenate((rec.a, rec.b)) if rec.b.size else rec.a for rec in records]
     members: list[list[tuple[int, Any]]] = [[] for _ in range(count)]
-    for o, shard in enumerate(keys):
+    for o, rec in enumerate(records):
+        shard = (fnv1a(rec.codes) % np.uint64(count)).astype(np.int64)
         order = np.argsort(shard, kind="stable")
         bounds = np.searchsorted(shard[order], np.arange(count + 1))
-        for s in range(count):
-            lo, hi = int(bounds[s]), int(bounds[s + 1])
-            if hi > lo:
-                members[s].append((o, order[lo:hi]))
-    for s in range(count):
-        head_parts: list[bytes] = []
-        data_parts: list[bytes] = []
-        bigs: list[Big] = []
-        nterms = 0
-        for o, idx in members[s]:
-            rec = records[o]
-            rows = heads[o][idx]
-            length = rows[:, -1]
-            is_big = length == 1
-            if is_big.any():
-                first = len(bigs)
-                where = np.flatnonzero(is_big)
-                rows[where, -1] = 2 * (first + np.arange(where.size, dtype=np.uint64)) + 1
-                for t in idx[where].tolist():
-                    a0, split, b1 = int(rec.start[t]), int(rec.split[t]), int(rec.start[t + 1])
-                    bigs.append(Big(rec.data[a0:split].tobytes(), rec.data[split:b1].tobytes()))
-            head_parts.append(varint.encode(rows.reshape(-1)))
-            inline = idx[~is_big]
-            data_parts.append(_gather(rec.data, rec.start[inline], rec.start[inline + 1]))
-            nterms += idx.size
-        header = varint.encode([nterms]) + b"".join(head_parts)
-        shards.append(Shard(s, header, bigs, b"".join(data_parts)))
-    return shards
+        for s in np.flatnonzero(np.diff(bounds)).tolist():
+            members[s].append((o, order[bounds[s] : bounds[s + 1]]))
+    return [_shard(s, members[s], records, heads, joined) for s in range(count)]
+
+
+def _header_rows(rec: Records) -> Any:
+    """Per gram: order, code points, documents per field, and L (1 where the record is
+    big: set to its entry in the shard)."""
+    terms = rec.codes.shape[0]
+    length = rec.lengths()
+    rows = np.empty((terms, 1 + rec.order + rec.df.shape[1] + 1), dtype=np.uint64)
+    rows[:, 0] = rec.order
+    rows[:, 1 : 1 + rec.order] = rec.codes
+    rows[:, 1 + rec.order : -1] = rec.df
+    rows[:, -1] = np.where(length > BIG_RECORD, 1, length * 2)
+    return rows
+
+
+def _shard(
+    number: int,
+    members: list[tuple[int, Any]],
+    records: list[Records],
+    heads: list[Any],
+    joined: list[Any],
+) -> Shard:
+    head_parts: list[bytes] = []
+    data_parts: list[bytes] = []
+    bigs: list[Big] = []
+    for o, idx in members:
+        rec = records[o]
+        rows = heads[o][idx]
+        is_big = rows[:, -1] == 1
+        if is_big.any():
+            where = np.flatnonzero(is_big)
+            rows[where, -1] = 2 * (len(bigs) + np.arange(where.size, dtype=np.uint64)) + 1
+            for t in idx[where].tolist():
+                a = rec.a[rec.a_start[t] : rec.a_start[t + 1]].tobytes()
+                bigs.append(Big(a, rec.b[rec.b_start[t] : rec.b_start[t + 1]].tobytes()))
+        head_parts.append(varint.encode(rows.reshape(-1)))
+        data_parts.append(_inline(rec, joined[o], idx[~is_big]))
+    header = varint.encode([sum(idx.size for _, idx in members)]) + b"".join(head_parts)
+    return Shard(number, header, bigs, b"".join(data_parts))
+
+
+def _inline(rec: Records, both: Any, terms: Any) -> bytes:
+    """The records of ``terms`` (part A, then part B, for each), one after the other;
+    ``both``: the parts A then the parts B of ``rec``."""
+    if not terms.size:
+        return b""
+    if not rec.b.size:
+        return _gather(rec.a, rec.a_start[terms], rec.a_start[terms + 1])
+    at = rec.a.size
+    starts = np.column_stack((rec.a_start[terms], rec.b_start[terms] + at)).ravel()
+    ends = np.column_stack((rec.a_start[terms + 1], rec.b_start[terms + 1] + at)).ravel()
+    return _gather(both, starts, ends)
 
 
 def _gather(data: Any, starts: Any, ends: Any) -> bytes:

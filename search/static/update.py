@@ -1,394 +1,243 @@
 """Updating the static index where only some documents' content changed.
 
-An edit changes a few grams' records (the edited documents' postings in them), so only
-their shards, the edited documents' fragments, the document tables and the entry are
-written again; every other file keeps its (content-hashed) name. The files are exactly
+The caller names the documents that may have changed since the last write (and a key
+for everything else their texts depend on: the site's converters). An edit changes a
+few grams' records (the edited documents' postings in them), so only their shards
+and big records, the edited documents' fragments, the document table, the directories
+and the entry are written again; every other file keeps its (content-hashed) name. A
+place is a run and an offset in it (:mod:`search.static.grams`), so an edit inside a
+paragraph changes the records of that paragraph's grams only. The files are exactly
 those a fresh write gives (``tests/search/test_static.py`` checks): the same records,
 the same shard count, the same normalisation. Where that cannot be had cheaply (a
-document added, removed or moved by its date, a county, theme or slogan name added or
-gone, a folding pair gained or lost, the shard count changed), :func:`update` answers
-None and the caller writes the index afresh.
+document added, removed or re-dated, a county, theme or slogan name added or gone, a
+folding pair gained or lost, the shard count changed, another key), :func:`update`
+answers None and the caller writes the index afresh.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
+import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from search.analysis import Normaliser
 from search.documents import SearchDocument
-from search.scripts import Converter, Identity
+from search.scripts import Converter
 from search.static import varint
-from search.static.grams import FIELDS, ORDERS, all_grams, lay_out
+from search.static.fragments import (
+    SOURCE_VARIANT,
+    all_fragments,
+    lookup,
+    read_fragment,
+)
+from search.static.grams import FIELDS, ORDERS
 from search.static.lengths import length_bytes
 from search.static.pairs import pair_counts
-from search.static.shards import BIG_RECORD, Big, Shard, count_for, fnv1a_one
+from search.static.postings import Gram, Posting
+from search.static.rewrite import Rewritten, count_references, rewrite_shards
+from search.static.shards import count_for
+from search.static.state import State
 from search.static.writer import (
     ENTRY,
-    FORMAT,
-    SOURCE_VARIANT,
     STATE,
-    Corpus,
     Written,
     convert_documents,
     directories,
     doc_table,
-    document_digest,
-    document_order,
     field_texts,
-    fragment,
+    fragment_name,
     gz,
+    keyword,
     make_entry,
-    make_state,
     outside_candidates,
     own_texts,
     put,
-    raw_names,
     slogan_lists,
-    store_shard,
+    store_fragment,
+    unit_count,
 )
 
-#: A document's postings of one gram: field -> positions (empty where not kept).
-Postings = dict[int, tuple[int, ...]]
-Gram = tuple[int, ...]
-#: A big record's parts as a shard names them: (name, length) of part A and of part B.
-BigNames = tuple[tuple[str, int], tuple[str, int]]
+#: A document's grams: gram (as text) -> field -> posting.
+DocGrams = dict[str, dict[int, Posting]]
 
 
-def _read(folder: Path, rel: str) -> bytes:
+def read(folder: Path, rel: str) -> bytes:
     return gzip.decompress((folder / rel).read_bytes())
 
 
-def doc_grams(
-    doc: SearchDocument, normaliser: Normaliser
-) -> dict[Gram, dict[int, tuple[int, tuple[int, ...]]]]:
-    """Every gram of one document: gram -> field -> (count, positions)."""
-    texts = {f: t[:1] for f, t in field_texts([doc], normaliser).items()}
-    grams = all_grams(lay_out(texts, 1))
-    out: dict[Gram, dict[int, tuple[int, tuple[int, ...]]]] = {}
-    for order in ORDERS:
-        g = grams[order]
-        codes = g.codes.tolist()
-        bounds = g.term_postings.tolist()
-        count = g.count.tolist()
-        field = g.field.tolist()
-        occ = np.concatenate(([0], np.cumsum(g.count))).tolist()
-        positions = g.positions.tolist() if g.positions is not None else None
-        for t, gram in enumerate(codes):
-            per: dict[int, tuple[int, tuple[int, ...]]] = {}
-            for p in range(bounds[t], bounds[t + 1]):
-                pos = tuple(positions[occ[p] : occ[p + 1]]) if positions is not None else ()
-                per[field[p]] = (count[p], pos)
-            out[tuple(gram)] = per
-    return out
-
-
 @dataclass
-class Record:
-    """One gram's postings, decoded: per field (docs, counts, positions per doc)."""
+class Previous:
+    """The last write, as an update reads it."""
 
-    order: int
-    fields: list[dict[int, tuple[int, tuple[int, ...]]]]  # field -> doc -> (count, positions)
+    folder: Path
+    state: State
+    entry: dict[str, Any]
+    county_of: list[int]
+    theme_of: list[int]
+    lengths: list[list[int]]  # per field: each document's length byte
+    digests: list[bytes]  # each document's fragment digest
+    slogans: dict[int, list[int]]  # each slogan's documents
 
-    def df(self) -> list[int]:
-        return [len(f) for f in self.fields]
+    @classmethod
+    def read(cls, folder: Path) -> Previous | None:
+        state = State.from_bytes((folder / STATE).read_bytes())
+        if state is None:
+            return None
+        entry = json.loads((folder / ENTRY).read_text("utf-8"))
+        n = len(state.slugs)
+        table = read(folder, entry["doc_table"])
+        values = varint.decode(table[: len(table) - 4 * n])
+        tail = table[len(table) - 4 * n :]
+        return cls(
+            folder,
+            state,
+            entry,
+            county_of=values[1 : 1 + n],
+            theme_of=values[1 + n : 1 + 2 * n],
+            lengths=[values[1 + (2 + f) * n : 1 + (3 + f) * n] for f in range(len(FIELDS))],
+            digests=[tail[4 * d : 4 * d + 4] for d in range(n)],
+            slogans=read_slogans(read(folder, entry["slogans"])),
+        )
 
-    def encode(self) -> tuple[bytes, bytes]:
-        """(part A, part B) as :mod:`search.static.records` lays them out."""
-        counts = self.order in (2, 4)
-        a: list[int] = []
-        b: list[int] = []
-        for per in self.fields:
-            docs = sorted(per)
-            last = 0
-            for d in docs:
-                a.append(d - last)
-                last = d
-            if counts:
-                a += [per[d][0] for d in docs]
-        if self.order == ORDERS[-1]:
-            for per in self.fields:
-                for d in sorted(per):
-                    last = 0
-                    for p in per[d][1]:
-                        b.append(p - last)
-                        last = p
-        return varint.encode(np.asarray(a, dtype=np.uint64)), varint.encode(
-            np.asarray(b, dtype=np.uint64)
+    def document(self, number: int, now: SearchDocument) -> SearchDocument:
+        """Document ``number`` as the last write held it, from its fragment (``now``:
+        the document as it is, for what the index does not keep)."""
+        frag = read_fragment(read(self.folder, fragment_name(number, self.digests[number])))
+        return SearchDocument(
+            slug=frag["slug"],
+            title=frag.get("indexed_title", frag["title"]),
+            body=frag["body"],
+            county=self.state.names["county"][self.county_of[number]],
+            theme=self.state.names["theme"][self.theme_of[number]],
+            date=frag["date"],
+            slogans=tuple(frag["slogans"]),
+            shown=now.shown,
         )
 
 
-def decode_record(order: int, df: list[int], a: bytes, b: bytes | None) -> Record:
-    """A record from its parts; ``b`` None: both parts in ``a`` (an inline record)."""
-    values = varint.decode(a)
-    counts = order in (2, 4)
-    if b is None:
-        split = sum(df) * (2 if counts else 1)
-        pos_values = values[split:]
-        values = values[:split]
-    fields: list[dict[int, tuple[int, tuple[int, ...]]]] = []
-    at = 0
-    for n in df:
-        docs: list[int] = []
-        last = 0
-        for v in values[at : at + n]:
-            last += v
+def read_slogans(data: bytes) -> dict[int, list[int]]:
+    values = varint.decode(data)
+    out: dict[int, list[int]] = {}
+    at = 1
+    for _ in range(values[0]):
+        slogan, count = values[at], values[at + 1]
+        docs, last = [], 0
+        for step in values[at + 2 : at + 2 + count]:
+            last += step
             docs.append(last)
-        at += n
-        cs = values[at : at + n] if counts else [1] * n
-        if counts:
-            at += n
-        fields.append({d: (c, ()) for d, c in zip(docs, cs, strict=True)})
-    if order == ORDERS[-1]:
-        pos = varint.decode(b) if b is not None else pos_values
-        at = 0
-        for per in fields:
-            for d in sorted(per):
-                c = per[d][0]
-                run: list[int] = []
-                last = 0
-                for v in pos[at : at + c]:
-                    last += v
-                    run.append(last)
-                at += c
-                per[d] = (c, tuple(run))
-    return Record(order, fields)
-
-
-@dataclass
-class ParsedShard:
-    """A shard's grams in order: (order, codes, df, inline record or big parts)."""
-
-    grams: list[tuple[Gram, list[int], bytes | None, BigNames | None]]
-
-
-def parse_shard(data: bytes) -> ParsedShard:
-    values_at = 0
-    raw = data
-
-    def take() -> int:
-        nonlocal values_at
-        value = shift = 0
-        while True:
-            byte = raw[values_at]
-            values_at += 1
-            value |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                return value
-            shift += 7
-
-    count = take()
-    heads = []
-    for _ in range(count):
-        order = take()
-        codes = tuple(take() for _ in range(order))
-        df = [take() for _ in FIELDS]
-        heads.append((codes, df, take()))
-    bigs: list[tuple[tuple[str, int], tuple[str, int]]] = []
-    for _ in range(take()):
-        names = []
-        for _part in range(2):
-            hi, lo, length = take(), take(), take()
-            names.append((f"{(hi << 32) | lo:016x}" if (hi or lo) else "", length))
-        bigs.append((names[0], names[1]))
-    grams: list[tuple[Gram, list[int], bytes | None, BigNames | None]] = []
-    at = values_at
-    for codes, df, length in heads:
-        if length & 1:
-            grams.append((codes, df, None, bigs[(length - 1) // 2]))
-        else:
-            grams.append((codes, df, raw[at : at + length // 2], None))
-            at += length // 2
-    return ParsedShard(grams)
-
-
-def _sort_key(gram: Gram) -> tuple[int, Gram]:
-    return (len(gram), gram)
+        out[slogan] = docs
+        at += 2 + count
+    return out
 
 
 def update(
     folder: Path,
     documents: Sequence[SearchDocument],
+    changed: frozenset[str],
     variants: Sequence[str],
     converters: Mapping[str, Converter],
+    key: str,
 ) -> tuple[Written, set[str]] | None:
     """The files that change (relative to ``folder``, the previous index) and the names
-    of all files of the new index; None where a fresh write is needed."""
-    try:
-        state = json.loads(_read(folder, STATE))
-        entry = json.loads((folder / ENTRY).read_text("utf-8"))
-    except (OSError, ValueError, EOFError):
+    of all files of the new index; None where a fresh write is needed. ``documents``:
+    the documents of the slugs ``changed`` that are still published."""
+    previous = Previous.read(folder)
+    if previous is None:
         return None
-    if state.get("format") != FORMAT or state["variants"] != list(variants):
+    state = previous.state
+    if state.key != key or state.variants != tuple(variants) or SOURCE_VARIANT not in variants:
         return None
-    if SOURCE_VARIANT not in variants:
-        return None
-    docs = [documents[i] for i in document_order(documents)]
-    if [d.slug for d in docs] != [s for s, _ in state["docs"]]:
-        return None
-    names = raw_names(docs)
-    if names != state["names"]:
-        return None
-    doc_digests = [document_digest(d) for d in docs]
-    changed = [i for i, d in enumerate(doc_digests) if d != state["docs"][i][1]]
-    old_docs = {i: _previous_document(folder, entry, docs[i], i) for i in changed}
-    if any(d is None for d in old_docs.values()):
-        return None
-    olds = {i: d for i, d in old_docs.items() if d is not None}
-    if outside_candidates([*olds.values(), *(docs[i] for i in changed)], {}):
-        return None  # characters outside the table's ranges: their entries may change
-    base = Normaliser(fold={int(k): v for k, v in state["fold"].items()})
-    counts = Counter({(a, b): n for a, b, n in state["pairs"]})
-    conv = {v: converters[v] for v in variants if v != SOURCE_VARIANT}
-    before = _pairs(list(olds.values()), conv, base)
-    after = _pairs([docs[i] for i in changed], conv, base)
-    new_counts = counts - before + after  # (a count that falls to zero is dropped)
-    if set(new_counts) != set(counts):
-        return None  # the normalisation changes: a fresh write
-    normaliser = Normaliser(set(new_counts), base=base)
-    return _apply(
-        folder, entry, state, docs, changed, olds, normaliser, new_counts, converters, doc_digests
-    )
+    numbers = {slug: i for i, slug in enumerate(state.slugs)}
+    now = {d.slug: d for d in documents}
+    if set(now) != set(changed) or not all(s in numbers for s in changed):
+        return None  # documents added or removed: numbered afresh
+    edits = sorted((numbers[slug], doc) for slug, doc in now.items())
+    olds = {i: previous.document(i, doc) for i, doc in edits}
+    if any(olds[i].date != doc.date for i, doc in edits):
+        return None  # the documents' order may change
+    return Update.make(previous, dict(edits), olds, converters)
 
 
-def _pairs(
-    docs: list[SearchDocument], converters: Mapping[str, Converter], base: Normaliser
-) -> Counter[tuple[str, str]]:
-    if not docs:
-        return Counter()
-    conversions = [
-        [(t, b, *s) for t, b, s in convert_documents(docs, c)] for c in converters.values()
-    ]
-    return pair_counts([own_texts(d) for d in docs], conversions, base)
+@dataclass
+class Update:
+    """An update under way: the edited documents (number -> document, now and as the
+    index held them) and what it writes."""
 
+    previous: Previous
+    edits: dict[int, SearchDocument]
+    olds: dict[int, SearchDocument]
+    converters: Mapping[str, Converter]
+    converted: dict[str, list[tuple[str, str, tuple[str, ...]]]]
+    normaliser: Normaliser
+    pairs: Counter[tuple[str, str]]
+    files: dict[str, bytes]
 
-def _previous_document(
-    folder: Path, entry: dict[str, Any], doc: SearchDocument, number: int
-) -> SearchDocument | None:
-    """A document as the previous index held it, from its fragment in the sources'
-    script (which keeps the indexed title and slogans)."""
-    table = _read(folder, entry["doc_tables"][SOURCE_VARIANT])
-    n = entry["docs"]
-    digest = table[len(table) - 4 * n + 4 * number : len(table) - 4 * n + 4 * number + 4]
-    try:
-        frag = json.loads(_read(folder, f"f/{SOURCE_VARIANT}/{number}-{digest.hex()}.bin"))
-    except (OSError, ValueError, EOFError):
-        return None
-    source = frag.get("source") or {}
-    return SearchDocument(
-        slug=frag["slug"],
-        title=source.get("title", ""),
-        body=frag["body"],
-        county=doc.county,
-        theme=doc.theme,
-        date=frag["date"],
-        slogans=tuple(source.get("slogans", ())),
-    )
-
-
-def _apply(
-    folder: Path,
-    entry: dict[str, Any],
-    state: dict[str, Any],
-    docs: list[SearchDocument],
-    changed: list[int],
-    olds: dict[int, SearchDocument],
-    normaliser: Normaliser,
-    pairs: Counter[tuple[str, str]],
-    converters: Mapping[str, Converter],
-    doc_digests: list[str],
-) -> tuple[Written, set[str]] | None:
-    files: dict[str, bytes] = {}
-    shard_names: list[str] = list(state["shards"])
-    bigs: list[list[str]] = [list(b) for b in state["bigs"]]
-    count = len(shard_names)
-    # the grams whose postings of a changed document differ: gram -> doc -> new postings
-    diffs: dict[Gram, dict[int, dict[int, tuple[int, tuple[int, ...]]]]] = {}
-    for i in changed:
-        old, new = doc_grams(olds[i], normaliser), doc_grams(docs[i], normaliser)
-        for gram in old.keys() | new.keys():
-            if old.get(gram) != new.get(gram):
-                diffs.setdefault(gram, {})[i] = new.get(gram, {})
-    by_shard: dict[int, list[Gram]] = {}
-    for gram in diffs:
-        by_shard.setdefault(fnv1a_one(list(gram)) % count, []).append(gram)
-    inline = int(state["inline"])
-    for number in sorted(by_shard):
-        shard, inline = _update_shard(
-            folder, shard_names[number], number, by_shard[number], diffs, inline
+    @classmethod
+    def make(
+        cls,
+        previous: Previous,
+        edits: dict[int, SearchDocument],
+        olds: dict[int, SearchDocument],
+        converters: Mapping[str, Converter],
+    ) -> tuple[Written, set[str]] | None:
+        state = previous.state
+        others = [v for v in state.variants if v != SOURCE_VARIANT]
+        new_docs, old_docs = list(edits.values()), list(olds.values())
+        converted = {v: convert_documents(new_docs, converters[v]) for v in others}
+        if outside_candidates([*new_docs, *old_docs], converted):
+            return None  # characters outside the table's ranges: their entries may change
+        if not same_names(previous, edits, olds):
+            return None
+        base = Normaliser(fold=state.fold)
+        before = _pairs(old_docs, {v: converters[v] for v in others}, base)
+        after = pair_counts(
+            [own_texts(d) for d in new_docs],
+            [[(t, b, *s) for t, b, s in converted[v]] for v in others],
+            base,
         )
-        shard_names[number], bigs[number] = store_shard(shard, files)
-    if count_for(inline) != count:
-        return None  # a fresh write lays the grams out in another number of shards
-    # field lengths, document tables, fragments, slogans
-    texts = field_texts([docs[i] for i in changed], normaliser)
-    old_texts = field_texts([olds[i] for i in changed], normaliser)
-    totals = dict(state["totals"])
-    new_lengths: dict[int, list[int]] = {}
-    for k, i in enumerate(changed):
-        row = []
-        for f in FIELDS:
-            before = len(old_texts[f][k]) - old_texts[f][k].count("\n")
-            after = len(texts[f][k]) - texts[f][k].count("\n")
-            totals[f] += after - before
-            row.append(after)
-        new_lengths[i] = row
-    names = state["names"]  # as checked: the documents' own
-    county_index = {c: n for n, c in enumerate(names["county"])}
-    theme_index = {t: n for n, t in enumerate(names["theme"])}
-    variants = list(state["variants"])
-    changed_docs = [docs[i] for i in changed]
-    converted = {
-        v: dict(zip(changed, convert_documents(changed_docs, converters[v]), strict=True))
-        for v in variants
-        if v != SOURCE_VARIANT
-    }
-    tables: dict[str, str] = {}
-    all_names: set[str] = set()
-    for variant in variants:
-        table = _read(folder, entry["doc_tables"][variant])
-        n = len(docs)
-        values = varint.decode(table[: len(table) - 4 * n])
-        county_of, theme_of = values[1 : 1 + n], values[1 + n : 1 + 2 * n]
-        columns = [values[1 + (2 + f) * n : 1 + (3 + f) * n] for f in range(len(FIELDS))]
-        digests = [
-            table[len(table) - 4 * n + 4 * d : len(table) - 4 * n + 4 * d + 4] for d in range(n)
-        ]
-        converter = converters.get(variant) or Identity()
-        for i in changed:
-            county_of[i] = county_index[docs[i].county]
-            theme_of[i] = theme_index[docs[i].theme]
-            for f in range(len(FIELDS)):
-                columns[f][i] = int(length_bytes([new_lengths[i][f]])[0])
-            own = converted[variant][i] if variant in converted else None
-            stored = gz(fragment(docs[i], variant, own, converter))
-            digests[i] = hashlib.blake2b(stored, digest_size=4).digest()
-            files[f"f/{variant}/{i}-{digests[i].hex()}.bin"] = stored
-        tables[variant] = put(
-            files, f"docs-{variant}.", gz(doc_table(county_of, theme_of, columns, digests))
+        pairs = Counter(state.pairs) - before + after  # (a count that falls to zero is dropped)
+        if set(pairs) != set(state.pairs):
+            return None  # the normalisation changes: a fresh write
+        normaliser = Normaliser(set(pairs), base=base)
+        work = cls(previous, edits, olds, converters, converted, normaliser, pairs, {})
+        return work.run()
+
+    def run(self) -> tuple[Written, set[str]] | None:
+        previous = self.previous
+        changes = gram_changes(self.edits, self.olds, self.normaliser)
+        shards = rewrite_shards(previous.folder, previous.state.inline, previous.entry, changes)
+        if count_for(shards.inline) != len(shards.names):
+            return None  # a fresh write lays the grams out in another number of shards
+        self.files.update(shards.files)
+        return self.finish(shards)
+
+    def finish(self, shards: Rewritten) -> tuple[Written, set[str]]:
+        """The tables, fragments, directories, entry and state after the shards."""
+        previous, state, entry = self.previous, self.previous.state, self.previous.entry
+        totals, lengths = new_lengths(self)
+        named = {k: entry[k] for k in ("chars", "names", "scripts")}
+        named["slogans"] = write_slogans(self)
+        named["doc_table"] = write_doc_table(self, lengths, write_fragments(self))
+        dirs = directories(shards.names, self.files)
+        self.files[ENTRY] = make_entry(
+            len(state.slugs), entry["years"], state.variants, totals, shards.names, dirs, named
         )
-        all_names.update(f"f/{variant}/{d}-{digests[d].hex()}.bin" for d in range(n))
-    slogans_name = entry["slogans"]
-    if any(tuple(olds[i].slogans) != tuple(docs[i].slogans) for i in changed):
-        slogans_name = put(files, "slogans.", gz(slogan_lists(_slogan_docs(docs, names))))
-    named = {"chars": entry["chars"], "names": entry["names"], "slogans": slogans_name}
-    dirs = directories(shard_names, files)
-    files[ENTRY] = make_entry(docs, totals, shard_names, dirs, named, tables)
-    corpus = Corpus(docs, variants, converters, {}, pairs, normaliser)
-    extra = set(state["extra_chars"])
-    files[STATE] = make_state(corpus, inline, totals, extra, shard_names, bigs, doc_digests)
-    all_names |= {ENTRY, STATE, *named.values(), *tables.values(), *dirs}
-    all_names |= {f"s/{name}.bin" for name in shard_names}
-    all_names |= {f"b/{name}.bin" for names_ in bigs for name in names_}
-    return Written({r: d for r, d in files.items() if not _kept(folder, r, d)}), all_names
+        present = listing(previous.folder)
+        gone, shared = count_references(present, state.shared, shards.dropped, shards.named)
+        self.files[STATE] = replace(
+            state, inline=shards.inline, totals=totals, pairs=dict(self.pairs), shared=shared
+        ).to_bytes()
+        replaced = {fragment_name(i, previous.digests[i]) for i in self.edits}
+        replaced |= {entry["doc_table"], entry["slogans"], *entry["directories"]}
+        kept = {named["chars"], named["names"], named["slogans"], *named["scripts"].values()}
+        names = (present - gone - replaced) | set(self.files) | kept
+        written = {r: d for r, d in self.files.items() if not _kept(previous.folder, r, d)}
+        return Written(written), names
 
 
 def _kept(folder: Path, rel: str, data: bytes) -> bool:
@@ -399,73 +248,161 @@ def _kept(folder: Path, rel: str, data: bytes) -> bool:
     return path.is_file()
 
 
-def _slogan_docs(
-    docs: Sequence[SearchDocument], names: dict[str, list[str]]
-) -> dict[int, list[int]]:
-    from search.static.writer import _keyword
+def same_names(
+    previous: Previous, edits: dict[int, SearchDocument], olds: dict[int, SearchDocument]
+) -> bool:
+    """Whether the counties, themes and slogans of all documents stay the same."""
+    names = previous.state.names
+    for kind, column in (("county", previous.county_of), ("theme", previous.theme_of)):
+        counts = Counter(column)
+        index = {name: n for n, name in enumerate(names[kind])}
+        for i, doc in edits.items():
+            counts[index[getattr(olds[i], kind)]] -= 1
+            if getattr(doc, kind) not in index:
+                return False
+            counts[index[getattr(doc, kind)]] += 1
+        if any(counts[n] <= 0 for n in range(len(names[kind]))):
+            return False
+    index = {name: n for n, name in enumerate(names["slogan"])}
+    counts = Counter({s: len(docs) for s, docs in previous.slogans.items()})
+    for i, doc in edits.items():
+        counts.subtract({index[k] for k in map(keyword, olds[i].slogans) if k})
+        new = {keyword(s) for s in doc.slogans if keyword(s)}
+        if not new <= index.keys():
+            return False
+        counts.update({index[k] for k in new})
+    return all(counts[n] > 0 for n in range(len(names["slogan"])))
 
-    index = {s: n for n, s in enumerate(names["slogan"])}
-    out: dict[int, list[int]] = {}
-    for i, doc in enumerate(docs):
-        for s in sorted({index[_keyword(s)] for s in doc.slogans if _keyword(s)}):
-            out.setdefault(s, []).append(i)
-    return out
+
+def _pairs(
+    docs: list[SearchDocument], converters: Mapping[str, Converter], base: Normaliser
+) -> Counter[tuple[str, str]]:
+    conversions = [
+        [(t, b, *s) for t, b, s in convert_documents(docs, c)] for c in converters.values()
+    ]
+    return pair_counts([own_texts(d) for d in docs], conversions, base)
 
 
-def _update_shard(
-    folder: Path,
-    name: str,
-    number: int,
-    grams: list[Gram],
-    diffs: dict[Gram, dict[int, dict[int, tuple[int, tuple[int, ...]]]]],
-    inline: int,
-) -> tuple[Shard, int]:
-    """The shard with the postings of ``grams`` changed; and the inline byte count."""
-    parsed = parse_shard(_read(folder, f"s/{name}.bin"))
-    # gram -> (df, inline record, big record's parts read, big record as stored)
-    entries: dict[Gram, tuple[list[int], bytes | None, tuple[bytes, bytes] | None, Any]] = {}
-    for codes, df, data, big in parsed.grams:
-        entries[codes] = (df, data, None, big)
-    for gram in grams:
-        order = len(gram)
-        found = entries.pop(gram, None)
-        if found is None:
-            record = Record(order, [{}, {}, {}])
-        else:
-            df, data, _, big = found
-            if data is not None:
-                inline -= len(data)
-                record = decode_record(order, df, data, None)
-            else:
-                (name_a, _), (name_b, _) = big
-                a = _read(folder, f"b/{name_a}.bin") if name_a else b""
-                b = _read(folder, f"b/{name_b}.bin") if name_b else b""
-                record = decode_record(order, df, a, b)
-        for doc, per in diffs[gram].items():
-            for field in record.fields:
-                field.pop(doc, None)
-            for f, posting in per.items():
-                record.fields[f][doc] = posting
-        if not any(record.fields):
+def doc_grams(texts: Mapping[str, str]) -> DocGrams:
+    """Every gram of one document's positioned, normalised field texts: gram -> field ->
+    posting, as the records keep it (orders 1 and 3: presence; 2: the count; 4: the
+    count and places)."""
+    grams: DocGrams = {}
+    for f, name in enumerate(FIELDS):
+        text = texts[name]
+        if not text:
             continue
-        a, b = record.encode()
-        if len(a) + len(b) > BIG_RECORD:
-            entries[gram] = (record.df(), None, (a, b), None)
-        else:
-            entries[gram] = (record.df(), a + b, None, None)
-            inline += len(a) + len(b)
-    rows: list[int] = []
-    data_parts: list[bytes] = []
-    bigs: list[Big] = []
-    ordered = sorted(entries, key=_sort_key)
-    for codes in ordered:
-        df, data, parts, stored = entries[codes]
-        rows += [len(codes), *codes, *df]
-        if data is not None:
-            rows.append(2 * len(data))
-            data_parts.append(data)
-        else:
-            rows.append(2 * len(bigs) + 1)
-            bigs.append(Big(parts[0], parts[1]) if parts else Big(b"", b"", stored))
-    header = varint.encode(np.asarray([len(ordered), *rows], dtype=np.uint64))
-    return Shard(number, header, bigs, b"".join(data_parts)), inline
+        present: Counter[str] = Counter()
+        places: dict[str, list[tuple[int, int]]] = {}
+        for r, run in enumerate(text.split("\n")):
+            for k in ORDERS[:-1]:
+                present.update(run[o : o + k] for o in range(len(run) - k + 1))
+            for o in range(len(run) - 3):
+                places.setdefault(run[o : o + 4], []).append((r, o))
+        for gram, count in present.items():
+            grams.setdefault(gram, {})[f] = (count if len(gram) == 2 else 1, ())
+        for gram, at in places.items():
+            grams.setdefault(gram, {})[f] = (len(at), tuple(at))
+    return grams
+
+
+def gram_changes(
+    edits: dict[int, SearchDocument], olds: dict[int, SearchDocument], normaliser: Normaliser
+) -> dict[Gram, dict[int, dict[int, Posting]]]:
+    """The grams whose postings of an edited document differ: gram (code points) ->
+    document -> its postings now (field -> posting; empty where it has none)."""
+    changes: dict[Gram, dict[int, dict[int, Posting]]] = {}
+    numbers = list(edits)
+    new_texts = field_texts([edits[i] for i in numbers], normaliser)
+    old_texts = field_texts([olds[i] for i in numbers], normaliser)
+    for k, i in enumerate(numbers):
+        old = doc_grams({f: old_texts[f][k] for f in FIELDS})
+        new = doc_grams({f: new_texts[f][k] for f in FIELDS})
+        for gram in old.keys() | new.keys():
+            if old.get(gram) != new.get(gram):
+                changes.setdefault(tuple(map(ord, gram)), {})[i] = new.get(gram, {})
+    return changes
+
+
+def new_lengths(update: Update) -> tuple[dict[str, int], dict[int, list[int]]]:
+    """The fields' summed lengths, and each edited document's lengths."""
+    numbers = list(update.edits)
+    new_texts = field_texts([update.edits[i] for i in numbers], update.normaliser)
+    old_texts = field_texts([update.olds[i] for i in numbers], update.normaliser)
+    totals = dict(update.previous.state.totals)
+    lengths: dict[int, list[int]] = {}
+    for k, i in enumerate(numbers):
+        row = []
+        for f in FIELDS:
+            after = unit_count(new_texts[f][k])
+            totals[f] += after - unit_count(old_texts[f][k])
+            row.append(after)
+        lengths[i] = row
+    return totals, lengths
+
+
+def write_fragments(update: Update) -> dict[int, bytes]:
+    """Store the edited documents' fragments; their digests."""
+    previous = update.previous
+    tables = {
+        v: lookup(script_pairs_of(read(previous.folder, name)))
+        for v, name in previous.entry["scripts"].items()
+    }
+    numbers = list(update.edits)
+    converted = {v: update.converted[v] for v in tables}
+    raw = all_fragments([update.edits[i] for i in numbers], converted, update.converters, tables)
+    return {i: store_fragment(update.files, i, data) for i, data in zip(numbers, raw, strict=True)}
+
+
+def script_pairs_of(table: bytes) -> dict[str, str]:
+    text = table.decode("utf-16-le")
+    return {text[i]: text[i + 1] for i in range(0, len(text), 2)}
+
+
+def write_doc_table(
+    update: Update, lengths: dict[int, list[int]], digests: dict[int, bytes]
+) -> str:
+    previous = update.previous
+    names = previous.state.names
+    county_index = {c: n for n, c in enumerate(names["county"])}
+    theme_index = {t: n for n, t in enumerate(names["theme"])}
+    county_of, theme_of = list(previous.county_of), list(previous.theme_of)
+    columns = [list(c) for c in previous.lengths]
+    all_digests = list(previous.digests)
+    for i, doc in update.edits.items():
+        county_of[i] = county_index[doc.county]
+        theme_of[i] = theme_index[doc.theme]
+        for f, length in enumerate(length_bytes(lengths[i]).tolist()):
+            columns[f][i] = length
+        all_digests[i] = digests[i]
+    return put(update.files, "docs.", gz(doc_table(county_of, theme_of, columns, all_digests)))
+
+
+def write_slogans(update: Update) -> str:
+    """The slogans file: the previous one where no edited document's slogans changed."""
+    previous = update.previous
+    if all(update.olds[i].slogans == doc.slogans for i, doc in update.edits.items()):
+        return previous.entry["slogans"]
+    index = {name: n for n, name in enumerate(previous.state.names["slogan"])}
+    members = {s: set(docs) for s, docs in previous.slogans.items()}
+    for i, doc in update.edits.items():
+        for k in map(keyword, update.olds[i].slogans):
+            if k:
+                members[index[k]].discard(i)
+        for k in map(keyword, doc.slogans):
+            if k:
+                members.setdefault(index[k], set()).add(i)
+    lists = {s: sorted(docs) for s, docs in members.items() if docs}
+    return put(update.files, "slogans.", gz(slogan_lists(lists)))
+
+
+def listing(folder: Path) -> set[str]:
+    """The files of the index in ``folder`` (relative names)."""
+    out: set[str] = set()
+    for sub in ("", "s/", "b/", "d/", "f/"):
+        try:
+            with os.scandir(folder / sub if sub else folder) as entries:
+                out.update(sub + e.name for e in entries if e.is_file(follow_symlinks=False))
+        except FileNotFoundError:
+            continue
+    return out

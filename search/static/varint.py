@@ -10,13 +10,14 @@ from typing import Any
 
 import numpy as np
 
+#: Values encoded at a time by :func:`encode_array` (bounds its scratch arrays).
+CHUNK = 1 << 22
+
 
 def sizes(values: Any) -> Any:
-    """Bytes of each value's varint (int64)."""
-    v = np.asarray(values)
-    if v.dtype.kind not in "ui":
-        v = v.astype(np.uint64)
-    out = np.ones(v.shape, dtype=np.int64)
+    """Bytes of each value's varint (uint8)."""
+    v = _unsigned(values)
+    out = np.ones(v.shape, dtype=np.uint8)
     top = int(v.max()) if v.size else 0
     shift = 7
     while shift < 64 and top >> shift:
@@ -27,43 +28,73 @@ def sizes(values: Any) -> Any:
 
 def encode(values: Any) -> bytes:
     """The varints of ``values``, one after the other."""
-    v = np.asarray(values)
-    if v.dtype.kind not in "ui":
-        v = v.astype(np.uint64)
-    size = sizes(v)
-    out = np.empty(int(size.sum()), dtype=np.uint8)
-    put(out, np.cumsum(size) - size, v, size)
-    return out.tobytes()
+    v = _unsigned(values)
+    return encode_array(v, sizes(v)).tobytes()
 
 
-def put(out: Any, at: Any, values: Any, size: Any) -> None:
-    """Write the varints of ``values`` (of byte sizes ``size``) at offsets ``at``."""
-    v = np.asarray(values)
-    if v.dtype.kind == "i":
-        v = v.astype(np.uint64 if v.dtype.itemsize > 4 else np.uint32)
+def encode_array(values: Any, size: Any) -> Any:
+    """The varints of ``values`` (of byte sizes ``size``) as a uint8 array, a chunk of
+    values at a time."""
+    v = _unsigned(values)
+    if v.size <= CHUNK:
+        return _encode_chunk(v, size)
+    parts = [
+        _encode_chunk(v[at : at + CHUNK], size[at : at + CHUNK]) for at in range(0, v.size, CHUNK)
+    ]
+    return np.concatenate(parts)
+
+
+def _encode_chunk(v: Any, size: Any) -> Any:
+    wide = size.astype(np.int64)
+    at = np.cumsum(wide)
+    out = np.empty(int(at[-1]) if at.size else 0, dtype=np.uint8)
+    at -= wide
     low = (v & 0x7F).astype(np.uint8)
     low |= (size > 1).astype(np.uint8) << 7
     out[at] = low
     live = np.flatnonzero(size > 1)
     i = 1
     while live.size:
-        rest = v[live] >> (7 * i)
-        byte = (rest & 0x7F).astype(np.uint8)
+        byte = ((v[live] >> (7 * i)) & 0x7F).astype(np.uint8)
         byte |= (size[live] > i + 1).astype(np.uint8) << 7
         out[at[live] + i] = byte
         live = live[size[live] > i + 1]
         i += 1
+    return out
+
+
+def _unsigned(values: Any) -> Any:
+    v = np.asarray(values)
+    if v.dtype.kind == "u":
+        return v
+    if v.dtype.kind == "i":
+        return v.astype(np.uint64 if v.dtype.itemsize > 4 else np.uint32)
+    return v.astype(np.uint64)
 
 
 def decode(data: bytes) -> list[int]:
     """All varints of ``data`` (for tests and incremental reading)."""
-    out: list[int] = []
-    value = shift = 0
-    for byte in data:
-        value |= (byte & 0x7F) << shift
-        if byte & 0x80:
-            shift += 7
-        else:
-            out.append(value)
-            value = shift = 0
-    return out
+    return decode_array(data).tolist()
+
+
+def decode_array(data: Any) -> Any:
+    """All varints of ``data`` (bytes or a uint8 array) as a uint64 array."""
+    raw = data if isinstance(data, np.ndarray) else np.frombuffer(data, dtype=np.uint8)
+    if not raw.size:
+        return np.zeros(0, dtype=np.uint64)
+    last = raw < 0x80  # the last byte of each varint
+    if last.all():
+        return raw.astype(np.uint64)
+    ends = np.flatnonzero(last)
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    which = np.cumsum(last) - last  # each byte's varint
+    shift = (np.arange(raw.size) - starts[which]).astype(np.uint64) * np.uint64(7)
+    parts = (raw & 0x7F).astype(np.uint64) << shift
+    return np.add.reduceat(parts, starts)
+
+
+def ends(data: Any) -> Any:
+    """The byte offset just past each varint of ``data`` (a uint8 array)."""
+    return np.flatnonzero(data < 0x80) + 1

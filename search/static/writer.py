@@ -9,14 +9,16 @@
 - ``chars.*.bin``: the normalisation table (:mod:`search.static.chars`);
 - ``names.*.bin``: county, theme and slogan names (normalised, as filters match them,
   and as each script shows them) and Whoosh's table of field lengths;
-- ``docs-{variant}.*.bin``: per document its county, theme, field lengths (as Whoosh
-  stores them: one byte) and the name of its fragment;
+- ``docs.*.bin``: per document its county, theme, field lengths (as Whoosh stores them:
+  one byte) and the digest of its fragment;
 - ``slogans.*.bin``: the documents of each slogan (``slogan:``);
+- ``script-{variant}.*.bin``: each character that script's converter changes on its
+  own (:mod:`search.static.fragments`);
 - ``d/*.bin``: directories naming the shards; ``s/*.bin``: the shards (every gram's
   document counts and small records); ``b/*.bin``: big records
   (:mod:`search.static.shards`);
-- ``f/{variant}/{doc}-*.bin``: one fragment per document and script: slug, title,
-  county, theme, date and body as that script's readers see them.
+- ``f/{doc}-*.bin``: one fragment per document: slug, title, county, theme, date and
+  body in every script (:mod:`search.static.fragments`).
 
 Every file but ``entry.json`` is stored gzip-compressed (the page decompresses it), so
 a host sends it as it is and its bytes on disk are the bytes a reader loads.
@@ -41,8 +43,8 @@ import numpy as np
 
 from search.analysis import Normaliser, positioned, release_memory
 from search.documents import SearchDocument
-from search.scripts import Converter, Identity
-from search.static import varint
+from search.scripts import Converter
+from search.static import ENTRY, STATE, varint
 from search.static.chars import (
     LINE_BREAKS,
     SPACES,
@@ -51,17 +53,20 @@ from search.static.chars import (
     is_candidate,
     unassigned,
 )
+from search.static.fragments import (
+    SOURCE_VARIANT,
+    all_fragments,
+    lookup,
+    script_pairs,
+    script_table,
+)
 from search.static.grams import FIELDS, iter_grams, lay_out
 from search.static.lengths import LENGTH_TABLE, length_bytes
 from search.static.pairs import pair_counts
 from search.static.records import encode
 from search.static.shards import DIRECTORY_SIZE, Shard, build_shards, shard_count
+from search.static.state import FORMAT, State
 
-ENTRY = "entry.json"
-#: What an update reads of the last write (not read by the page).
-STATE = "state.bin"
-FORMAT = 1
-SOURCE_VARIANT = "zh-hans"
 #: Whoosh's BM25F parameters and the text fields' weights (search/engine.py).
 FIELD_WEIGHTS: dict[str, float] = {"title": 4.0, "slogans": 3.0, "body": 1.0}
 BM25_B = 0.75
@@ -80,7 +85,8 @@ class Written:
 
 def gz(data: bytes) -> bytes:
     """Deterministic gzip (no time, no name): ISA-L's where it is installed (~4x as
-    fast as zlib's level 6 on these files, ~2 % larger), else zlib's."""
+    fast as zlib's level 6 on these files, the same size for the postings, ~5 % larger
+    for text), else zlib's."""
     try:
         from isal import igzip
     except ImportError:
@@ -90,6 +96,24 @@ def gz(data: bytes) -> bytes:
 
 def hashed(prefix: str, data: bytes, suffix: str = ".bin") -> str:
     return f"{prefix}{hashlib.blake2b(data, digest_size=8).hexdigest()}{suffix}"
+
+
+def put(files: dict[str, bytes], prefix: str, stored: bytes) -> str:
+    name = hashed(prefix, stored)
+    files[name] = stored
+    return name
+
+
+def fragment_name(number: int, digest: bytes) -> str:
+    return f"f/{number}-{digest.hex()}.bin"
+
+
+def store_fragment(files: dict[str, bytes], number: int, raw: bytes) -> bytes:
+    """Store a document's fragment; its digest (4 bytes, in its name and the docs table)."""
+    stored = gz(raw)
+    digest = hashlib.blake2b(stored, digest_size=4).digest()
+    files[fragment_name(number, digest)] = stored
+    return digest
 
 
 def document_order(documents: Sequence[SearchDocument]) -> list[int]:
@@ -143,11 +167,13 @@ def write_static_index(
     documents: Sequence[SearchDocument],
     variants: Sequence[str],
     converters: Mapping[str, Converter],
+    key: str = "",
 ) -> Written:
     """Write the static index of ``documents`` into ``folder`` (created; files only
     added). ``converters``: each variant's converter (the site's, with its phrase
-    dictionary), for the variants not written in the sources' script."""
-    files = build_static_index(documents, variants, converters)
+    dictionary), for the variants not written in the sources' script; ``key``: what
+    else their texts depend on, as the caller names it (an update needs the same)."""
+    files = build_static_index(documents, variants, converters, key)
     folder.mkdir(parents=True, exist_ok=True)
     for rel, data in files.files.items():
         path = folder / rel
@@ -204,17 +230,39 @@ def field_texts(docs: Sequence[SearchDocument], normaliser: Normaliser) -> dict[
     return {f: [positioned(t) for t in normaliser.normalise_many(values[f])] for f in FIELDS}
 
 
+def unit_count(text: str) -> int:
+    """The units of a positioned text (its length without the line breaks)."""
+    return len(text) - text.count("\n")
+
+
+@dataclass
+class Postings:
+    """What writing the shards leaves for the rest of the index."""
+
+    shard_names: list[str]
+    inline: int  # bytes of the records kept in shards
+    lengths: dict[str, Any]  # field -> each document's length (int64 array)
+    shared: dict[str, int]  # content-hashed names named more than once, and how often
+
+
 def build_static_index(
     documents: Sequence[SearchDocument],
     variants: Sequence[str],
     converters: Mapping[str, Converter],
+    key: str = "",
 ) -> Written:
     """The files of :func:`write_static_index`, in memory."""
     corpus = Corpus.make(documents, variants, converters)
-    docs = corpus.docs
-    texts = field_texts(docs, corpus.normaliser)
-    lengths = {f: np.fromiter((len(t) - t.count("\n") for t in texts[f]), np.int64) for f in FIELDS}
-    laid = lay_out(texts, len(docs))
+    files: dict[str, bytes] = {}
+    postings = write_postings(corpus, files)
+    return finish(corpus, files, postings, key)
+
+
+def write_postings(corpus: Corpus, files: dict[str, bytes]) -> Postings:
+    """Store the shards and big records of the corpus's grams."""
+    texts = field_texts(corpus.docs, corpus.normaliser)
+    lengths = {f: np.fromiter(map(unit_count, texts[f]), np.int64) for f in FIELDS}
+    laid = lay_out(texts, len(corpus.docs))
     del texts
     records = [encode(grams) for grams in iter_grams(laid)]
     del laid
@@ -222,16 +270,23 @@ def build_static_index(
     count, inline = shard_count(records)
     shards = build_shards(records, count)
     del records
-    files: dict[str, bytes] = {}
     stored = [store_shard(shard, files) for shard in shards]
-    totals = {f: int(lengths[f].sum()) for f in FIELDS}
-    return finish(
-        corpus, files, [n for n, _ in stored], [b for _, b in stored], inline, totals, lengths
-    )
+    names = [name for name, _ in stored]
+    return Postings(names, inline, lengths, shared_names(names, [b for _, b in stored]))
+
+
+def shared_names(shard_names: Sequence[str], bigs: Sequence[Sequence[str]]) -> dict[str, int]:
+    """The files (``s/*.bin``, ``b/*.bin``) that more than one shard or big record's part
+    is stored as (the same bytes), and how many are."""
+    counts = Counter(f"s/{name}.bin" for name in shard_names)
+    for names in bigs:
+        counts.update(f"b/{name}.bin" for name in names)
+    return {name: n for name, n in counts.items() if n > 1}
 
 
 def store_shard(shard: Shard, files: dict[str, bytes]) -> tuple[str, list[str]]:
-    """Store a shard and its big records' parts; the shard's name (hex) and theirs."""
+    """Store a shard and its big records' parts; the shard's name (hex) and the names of
+    the parts it refers to (once per reference)."""
     names = []
     for big in shard.big:
         if big.stored is not None:  # kept from the previous index
@@ -250,64 +305,63 @@ def store_shard(shard: Shard, files: dict[str, bytes]) -> tuple[str, list[str]]:
     stored = gz(shard.content(names))
     name = hashed("", stored, "")
     files[f"s/{name}.bin"] = stored
-    return name, sorted({n for pair in names for n in pair if n})
+    return name, [n for pair in names for n in pair if n]
 
 
-def finish(
-    corpus: Corpus,
-    files: dict[str, bytes],
-    shard_names: list[str],
-    bigs: list[list[str]],
-    inline: int,
-    totals: dict[str, int],
-    lengths: dict[str, Any],
-) -> Written:
-    """Everything but the shards: directories, tables, fragments, the entry and the
+def finish(corpus: Corpus, files: dict[str, bytes], postings: Postings, key: str) -> Written:
+    """Everything but the shards: tables, fragments, directories, the entry and the
     writer's state."""
-    docs, variants, normaliser = corpus.docs, corpus.variants, corpus.normaliser
+    docs, variants = corpus.docs, corpus.variants
     extra_chars = outside_candidates(docs, corpus.converted)
-    chars = gz(
-        json.dumps(
-            {
-                "table": char_table(normaliser, extra_chars),
-                "line_breaks": LINE_BREAKS,
-                "spaces": SPACES,
-                "unassigned": unassigned(),
-                "unicode": UNICODE_VERSION,
-            },
-            ensure_ascii=False,
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode("utf-8")
+    named: dict[str, Any] = {
+        "chars": put(files, "chars.", gz(chars_data(corpus.normaliser, extra_chars)))
+    }
+    names, county_of, theme_of, slogan_docs = _names(
+        docs, variants, corpus.normaliser, corpus.converters
     )
-    named = {"chars": put(files, "chars.", chars)}
-    names, county_of, theme_of, slogan_docs = _names(docs, variants, normaliser, corpus.converters)
     stored = gz(json.dumps(names, ensure_ascii=False, sort_keys=True).encode("utf-8"))
     named["names"] = put(files, "names.", stored)
     named["slogans"] = put(files, "slogans.", gz(slogan_lists(slogan_docs)))
-    length_columns = [length_bytes(lengths[f]).tolist() for f in FIELDS]
-    tables = {}
-    for variant in variants:
-        digests = []
-        converter = corpus.converters.get(variant) or Identity()
-        for i, doc in enumerate(docs):
-            own = corpus.converted[variant][i] if variant in corpus.converted else None
-            stored = gz(fragment(doc, variant, own, converter))
-            digest = hashlib.blake2b(stored, digest_size=4).digest()
-            files[f"f/{variant}/{i}-{digest.hex()}.bin"] = stored
-            digests.append(digest)
-        table = doc_table(county_of, theme_of, length_columns, digests)
-        tables[variant] = put(files, f"docs-{variant}.", gz(table))
-    dirs = directories(shard_names, files)
-    files[ENTRY] = make_entry(docs, totals, shard_names, dirs, named, tables)
-    files[STATE] = make_state(corpus, inline, totals, extra_chars, shard_names, bigs)
+    pairs = {v: script_pairs(corpus.converters[v]) for v in variants if v != SOURCE_VARIANT}
+    scripts = {v: put(files, f"script-{v}.", gz(script_table(p))) for v, p in pairs.items()}
+    raw = all_fragments(
+        docs, corpus.converted, corpus.converters, {v: lookup(p) for v, p in pairs.items()}
+    )
+    digests = [store_fragment(files, i, fragment) for i, fragment in enumerate(raw)]
+    del raw
+    length_columns = [length_bytes(postings.lengths[f]).tolist() for f in FIELDS]
+    table = put(files, "docs.", gz(doc_table(county_of, theme_of, length_columns, digests)))
+    totals = {f: int(postings.lengths[f].sum()) for f in FIELDS}
+    dirs = directories(postings.shard_names, files)
+    named |= {"doc_table": table, "scripts": scripts}
+    years = _year_ranges(docs)
+    files[ENTRY] = make_entry(len(docs), years, variants, totals, postings.shard_names, dirs, named)
+    state = State(
+        key=key,
+        variants=tuple(variants),
+        slugs=tuple(d.slug for d in docs),
+        names=raw_names(docs),
+        inline=postings.inline,
+        totals=totals,
+        pairs=dict(corpus.pair_counts),
+        fold=corpus.normaliser.base_fold,
+        extra_chars="".join(sorted(extra_chars)),
+        shared=postings.shared,
+    )
+    files[STATE] = state.to_bytes()
     return Written(files)
 
 
-def put(files: dict[str, bytes], prefix: str, stored: bytes) -> str:
-    name = hashed(prefix, stored)
-    files[name] = stored
-    return name
+def chars_data(normaliser: Normaliser, extra_chars: set[str]) -> bytes:
+    """The normalisation table's file (before compression)."""
+    data = {
+        "table": char_table(normaliser, extra_chars),
+        "line_breaks": LINE_BREAKS,
+        "spaces": SPACES,
+        "unassigned": unassigned(),
+        "unicode": UNICODE_VERSION,
+    }
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 def directories(shard_names: list[str], files: dict[str, bytes]) -> list[str]:
@@ -320,72 +374,31 @@ def directories(shard_names: list[str], files: dict[str, bytes]) -> list[str]:
 
 
 def make_entry(
-    docs: Sequence[SearchDocument],
+    count: int,
+    years: list[list[Any]],
+    variants: Sequence[str],
     totals: dict[str, int],
     shard_names: list[str],
     dirs: list[str],
-    named: dict[str, str],
-    tables: dict[str, str],
+    named: dict[str, Any],
 ) -> bytes:
+    """``count`` documents; ``named``: the names of the tables (``chars``, ``names``,
+    ``slogans``, ``doc_table``, ``scripts``)."""
     entry: dict[str, Any] = {
         "format": FORMAT,
-        "docs": len(docs),
-        "avgfl": {f: totals[f] / (len(docs) or 1) for f in FIELDS},
+        "docs": count,
+        "avgfl": {f: totals[f] / (count or 1) for f in FIELDS},
         "weights": FIELD_WEIGHTS,
         "bm25": {"B": BM25_B, "K1": BM25_K1},
-        "years": _year_ranges(docs),
+        "years": years,
         "shards": len(shard_names),
         "directory_size": DIRECTORY_SIZE,
         "directories": dirs,
-        "doc_tables": tables,
+        "source": SOURCE_VARIANT,
+        "variants": list(variants),
         **named,
     }
     return (json.dumps(entry, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
-
-
-def make_state(
-    corpus: Corpus,
-    inline: int,
-    totals: dict[str, int],
-    extra_chars: set[str],
-    shard_names: list[str],
-    bigs: list[list[str]],
-    digests: list[str] | None = None,
-) -> bytes:
-    """What an update needs: not read by the page. ``digests``: each document's
-    :func:`document_digest`, where the caller has them."""
-    base = corpus.normaliser.base_fold
-    digests = digests or [document_digest(d) for d in corpus.docs]
-    state = {
-        "format": FORMAT,
-        "variants": corpus.variants,
-        "inline": inline,
-        "totals": totals,
-        "pairs": sorted([a, b, n] for (a, b), n in corpus.pair_counts.items()),
-        "docs": [[d.slug, digest] for d, digest in zip(corpus.docs, digests, strict=True)],
-        "names": raw_names(corpus.docs),
-        "extra_chars": "".join(sorted(extra_chars)),
-        "shards": shard_names,
-        "bigs": bigs,
-        "fold": {str(k): v for k, v in sorted(base.items())},
-    }
-    return gz(json.dumps(state, ensure_ascii=False, sort_keys=True).encode("utf-8"))
-
-
-def document_digest(doc: SearchDocument) -> str:
-    """A digest of everything of a document that the static index holds."""
-    parts = [
-        doc.slug,
-        doc.title,
-        doc.body,
-        doc.county,
-        doc.theme,
-        doc.date,
-        "\x1e".join(doc.slogans),
-        *(f"{v}\x1e{s.title}\x1e{s.county}\x1e{s.theme}" for v, s in sorted(doc.shown.items())),
-    ]
-    raw = "\x1f".join(parts).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 def outside_candidates(
@@ -435,27 +448,30 @@ def _names(
         ]
 
     raw = raw_names(docs)
-    counties, themes, slogan_names = raw["county"], raw["theme"], raw["slogan"]
-    county_index = {c: i for i, c in enumerate(counties)}
-    theme_index = {t: i for i, t in enumerate(themes)}
-    slogan_index = {s: i for i, s in enumerate(slogan_names)}
-    slogan_docs: dict[int, list[int]] = {}
-    for i, doc in enumerate(docs):
-        for s in sorted({slogan_index[_keyword(s)] for s in doc.slogans if _keyword(s)}):
-            slogan_docs.setdefault(s, []).append(i)
+    county_index = {c: i for i, c in enumerate(raw["county"])}
+    theme_index = {t: i for i, t in enumerate(raw["theme"])}
     names = {
-        "county": listing(counties),
-        "theme": listing(themes),
-        "slogan": [normaliser.normalise(s).strip() for s in slogan_names],
+        "county": listing(raw["county"]),
+        "theme": listing(raw["theme"]),
+        "slogan": [normaliser.normalise(s).strip() for s in raw["slogan"]],
         "lengths": LENGTH_TABLE,
     }
-
     return (
         names,
         [county_index[d.county] for d in docs],
         [theme_index[d.theme] for d in docs],
-        slogan_docs,
+        slogan_docs(docs, raw["slogan"]),
     )
+
+
+def slogan_docs(docs: Sequence[SearchDocument], slogans: Sequence[str]) -> dict[int, list[int]]:
+    """Each slogan's (number in ``slogans``) documents, ascending."""
+    index = {s: n for n, s in enumerate(slogans)}
+    out: dict[int, list[int]] = {}
+    for i, doc in enumerate(docs):
+        for s in sorted({index[keyword(s)] for s in doc.slogans if keyword(s)}):
+            out.setdefault(s, []).append(i)
+    return out
 
 
 def raw_names(docs: Sequence[SearchDocument]) -> dict[str, list[str]]:
@@ -463,11 +479,11 @@ def raw_names(docs: Sequence[SearchDocument]) -> dict[str, list[str]]:
     return {
         "county": sorted({d.county for d in docs}),
         "theme": sorted({d.theme for d in docs}),
-        "slogan": sorted({_keyword(s) for d in docs for s in d.slogans if _keyword(s)}),
+        "slogan": sorted({keyword(s) for d in docs for s in d.slogans if keyword(s)}),
     }
 
 
-def _keyword(value: str) -> str:
+def keyword(value: str) -> str:
     """A slogan as Whoosh's comma-separated keyword field keeps it."""
     return value.replace(",", "，").strip()
 
@@ -493,27 +509,3 @@ def doc_table(
     for column in length_columns:
         values += column
     return varint.encode(np.asarray(values, dtype=np.int64)) + b"".join(digests)
-
-
-def fragment(
-    doc: SearchDocument,
-    variant: str,
-    converted: tuple[str, str, tuple[str, ...]] | None,
-    converter: Converter,
-) -> bytes:
-    """A document's fragment in one script: what a result shows, and the body for its
-    snippet (``converted``: the document's title, body and slogans in that script)."""
-    shown = doc.shown.get(variant)
-    convert = converter.convert
-    title, body = (converted[0], converted[1]) if converted else (doc.title, doc.body)
-    data = {
-        "slug": doc.slug,
-        "title": shown.title if shown and shown.title else title,
-        "county": shown.county if shown and shown.county else convert(doc.county),
-        "theme": shown.theme if shown and shown.theme else convert(doc.theme),
-        "date": doc.date,
-        "body": body,
-    }
-    if variant == SOURCE_VARIANT:  # what an update needs of the previous text
-        data["source"] = {"title": doc.title, "slogans": list(doc.slogans)}
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -47,10 +47,14 @@
     return promise;
   };
 
-  Files.prototype.json = function (name) {
+  Files.prototype.json = function (name, encoding) {
     return this.bytes(name).then(function (data) {
-      return JSON.parse(new TextDecoder().decode(data));
+      return JSON.parse(new TextDecoder(encoding || "utf-8").decode(data));
     });
+  };
+
+  Files.prototype.text = function (name, encoding) {
+    return this.bytes(name).then(function (data) { return new TextDecoder(encoding).decode(data); });
   };
 
   /* The entry names everything else; it is revalidated on every page load. */
@@ -277,10 +281,12 @@
     return Promise.all([
       this.files.json(entry.chars),
       this.files.json(entry.names),
-      this.files.bytes(entry.doc_tables[this.variant]),
+      this.files.bytes(entry.doc_table),
+      this.variant === entry.source ? null : this.files.text(entry.scripts[this.variant], "utf-16le"),
     ]).then(function (parts) {
       self.normaliser = new Normaliser(parts[0]);
       self.names = parts[1];
+      self.script = scriptTable(parts[3]);
       var r = new Reader(parts[2]), n = r.next();
       self.docs = n;
       self.county = r.list(n);
@@ -365,24 +371,44 @@
   }
 
   /* Part A of a record: per field {docs: Int32Array, counts: Int32Array or null}, and
-   * where part B starts (inline records). */
+   * where part B starts (inline records). With counts, each document is followed by
+   * the gram's count in it. */
   function readPartA(bytes, df, counts) {
     var r = new Reader(bytes), out = [];
     for (var f = 0; f < 3; f++) {
       if (!df[f]) { out.push(null); continue; }
-      var docs = r.deltas(df[f]);
-      out.push({ docs: docs, counts: counts ? r.list(df[f]) : null });
+      var n = df[f], docs = new Int32Array(n), last = 0;
+      var many = counts ? new Int32Array(n) : null;
+      for (var i = 0; i < n; i++) {
+        last += r.next();
+        docs[i] = last;
+        if (many) { many[i] = r.next(); }
+      }
+      out.push({ docs: docs, counts: many });
     }
     return { fields: out, end: r.at };
   }
 
-  /* Positions (part B) per field: an array per document. */
-  function readPositions(bytes, at, fields) {
+  /* A place as one number: its run times 2^32 plus its offset in the run. */
+  var RUN = 4294967296;
+
+  /* Places (part B) per field: an array of place numbers per document. Each place is
+   * a pair: the first (run, offset); then (runs since the last, offset), or (0, offset
+   * since the last) in the same run. */
+  function readPlaces(bytes, at, fields) {
     var r = new Reader(bytes, at);
     return fields.map(function (field) {
       if (!field) { return null; }
       var out = [];
-      for (var i = 0; i < field.docs.length; i++) { out.push(r.deltas(field.counts[i])); }
+      for (var i = 0; i < field.docs.length; i++) {
+        var count = field.counts[i], places = new Float64Array(count), run = 0, offset = 0;
+        for (var k = 0; k < count; k++) {
+          var step = r.next(), value = r.next();
+          if (k === 0 || step) { run += step; offset = value; } else { offset += value; }
+          places[k] = run * RUN + offset;
+        }
+        out.push(places);
+      }
       return out;
     });
   }
@@ -400,8 +426,8 @@
           : (rec.b ? self.files.bytes(rec.b).then(function (b) { return { bytes: b, at: 0 }; })
             : Promise.resolve(null));
         return partB.then(function (b) {
-          var pos = b ? readPositions(b.bytes, b.at, a.fields) : [null, null, null];
-          a.fields.forEach(function (field, f) { if (field) { field.positions = pos[f]; } });
+          var pos = b ? readPlaces(b.bytes, b.at, a.fields) : [null, null, null];
+          a.fields.forEach(function (field, f) { if (field) { field.places = pos[f]; } });
           return { df: rec.df, fields: a.fields };
         });
       });
@@ -526,11 +552,14 @@
         if (j === undefined) { return; }
         js.push(j);
       }
-      var starts = new Set(lists[0].positions[j0]);
+      var starts = new Set(lists[0].places[j0]);
       for (var k2 = 1; k2 < lists.length && starts.size; k2++) {
         var next = new Set();
         var shift = offsets[k2];
-        lists[k2].positions[js[k2]].forEach(function (p) { if (starts.has(p - shift)) { next.add(p - shift); } });
+        lists[k2].places[js[k2]].forEach(function (p) {
+          // the same run: the gram's offset is at least the shift
+          if (p % RUN >= shift && starts.has(p - shift)) { next.add(p - shift); }
+        });
         starts = next;
       }
       if (starts.size) { out.push(d); }
@@ -617,11 +646,47 @@
     });
   };
 
+  /* A document's fragment in the reader's script: the sources' texts, or each text
+   * converted character by character with the script's table and the fragment's
+   * changes (search/static/fragments.py). */
   Index.prototype.fragment = function (doc) {
-    var b = this.fragments, at = doc * 4;
+    var self = this, b = this.fragments, at = doc * 4;
     var hash = hex32(((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0);
-    return this.files.json("f/" + this.variant + "/" + doc + "-" + hash + ".bin");
+    return this.files.json("f/" + doc + "-" + hash + ".bin", "utf-16le").then(function (frag) {
+      if (!self.script) { return frag; }
+      var changes = frag.variants[self.variant] || {}, out = { slug: frag.slug, date: frag.date };
+      SHOWN.forEach(function (name) { out[name] = convert(frag[name], changes[name], self.script); });
+      return out;
+    });
   };
+
+  var SHOWN = ["title", "county", "theme", "body"];
+
+  function scriptTable(text) {
+    if (text === null) { return null; }
+    var chars = Array.from(text), table = new Map();
+    for (var i = 0; i + 1 < chars.length; i += 2) { table.set(chars[i], chars[i + 1]); }
+    return table;
+  }
+
+  /* A text in another script: given as it is (a string), or the base converted with the
+   * table, then [skip, replacement, ...] applied. */
+  function convert(base, change, table) {
+    if (typeof change === "string") { return change; }
+    var chars = Array.from(base);
+    for (var i = 0; i < chars.length; i++) {
+      var to = table.get(chars[i]);
+      if (to !== undefined) { chars[i] = to; }
+    }
+    var at = 0;
+    for (var k = 0; change && k + 1 < change.length; k += 2) {
+      at += change[k];
+      var text = Array.from(change[k + 1]);
+      for (var j = 0; j < text.length; j++) { chars[at + j] = text[j]; }
+      at += text.length;
+    }
+    return chars.join("");
+  }
 
   /* ------------------------------------------------------------------ snippets */
 
@@ -760,7 +825,7 @@
   function open(entryUrl, variant) {
     var files = new Files(entryUrl);
     return files.entry().then(function (entry) {
-      if (entry.format !== 1 || !entry.doc_tables[variant]) { throw new Error("no static index"); }
+      if (entry.format !== 2 || entry.variants.indexOf(variant) < 0) { throw new Error("no static index"); }
       return new Index(files, entry, variant).load();
     });
   }

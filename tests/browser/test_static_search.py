@@ -8,6 +8,7 @@ articles that contain them."""
 from __future__ import annotations
 
 import functools
+import gzip
 import io
 import json
 import threading
@@ -25,6 +26,8 @@ from search.analysis import Normaliser
 from search.scripts import make_converter
 from search.service import SearchApp
 from search.static.chars import candidates
+from search.static.fragments import SHOWN, apply, read_fragment
+from tests.conftest import ROOT
 
 from .conftest import TIMEOUT_MS, RequestLog, new_context, quoted, shot
 
@@ -194,20 +197,17 @@ def test_guardrails_as_the_service(engine: Any, service: SearchApp) -> None:
             assert _comparable(got) == _comparable(expected), q
 
 
+def _fragments(site: Path) -> list[dict[str, Any]]:
+    """The static index's fragments, in document order."""
+    folder = site / "_search" / "static" / "f"
+    paths = sorted(folder.iterdir(), key=lambda p: int(p.name.split("-")[0]))
+    return [read_fragment(gzip.decompress(p.read_bytes())) for p in paths]
+
+
 @pytest.fixture(scope="module")
 def documents(sample_site: Path) -> list[dict[str, Any]]:
-    """The published articles as the static index holds them (its zh-hans fragments),
-    with their slogans from the sample content."""
-    import gzip
-
-    from tests.search.corpus import content_documents
-
-    slogans = {d.slug: list(d.slogans) for d in content_documents()}
-    out = []
-    for path in sorted((sample_site / "_search" / "static" / "f" / "zh-hans").iterdir()):
-        frag = json.loads(gzip.decompress(path.read_bytes()))
-        out.append({**frag, "slogans": slogans.get(frag["slug"], [])})
-    return out
+    """The published articles as the static index holds them (in the sources' script)."""
+    return _fragments(sample_site)
 
 
 @pytest.fixture(scope="module")
@@ -276,6 +276,36 @@ def test_browser_normaliser_agrees_with_analysis(
     expected = [site_normaliser.normalise(c) for c in chars]
     wrong = [(c, g, e) for c, g, e in zip(chars, got, expected, strict=True) if g != e]
     assert not wrong, wrong[:20]
+
+
+def test_traditional_texts_are_the_sites(engine: Any, sample_site: Path) -> None:
+    """Every document's title, county, theme and body as the page rebuilds them in
+    Traditional (the Simplified text, the script table, the fragment's changes): what
+    the Python side rebuilds, and for the body the site's converter's text."""
+    static = sample_site / "_search" / "static"
+    entry = json.loads((static / "entry.json").read_text("utf-8"))
+    table = gzip.decompress((static / entry["scripts"]["zh-hant"]).read_bytes())
+    text = table.decode("utf-16-le")
+    pairs = {text[i]: text[i + 1] for i in range(0, len(text), 2)}
+    fragments = _fragments(sample_site)
+    got = engine.evaluate(
+        """async n => {
+            const out = [];
+            for (let i = 0; i < n; i++) {
+                const f = await window.ix['zh-hant'].fragment(i);
+                out.push([f.slug, f.title, f.county, f.theme, f.body]);
+            }
+            return out;
+        }""",
+        len(fragments),
+    )
+    converter = make_converter("zh-hant", ROOT / "content" / "phrases.txt")
+    for frag, (slug, *texts) in zip(fragments, got, strict=True):
+        changes = frag["variants"]["zh-hant"]
+        assert slug == frag["slug"]
+        assert texts == [apply(frag[k], changes.get(k), pairs) for k in SHOWN], slug
+        assert texts[3] == converter.convert(frag["body"]), slug
+    assert any(frag["variants"]["zh-hant"] for frag in fragments)  # some changes to apply
 
 
 def _wait_answer(page: Any) -> int:
