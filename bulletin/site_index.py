@@ -180,5 +180,6 @@ class Indexing:
         converters = {name: variant.converter for name, variant in self.variants.items()}
         plan, previous = self.plan, None
         if plan.static_before:
-            previous = PreviousIndex(self.output, plan.changed | plan.removed, plan.state)
-        return static_index_files(self._documents, list(self.variants), converters, previous)
+            previous = PreviousIndex(self.output, plan.changed | plan.removed)
+        variants = list(self.variants)
+        return static_index_files(self._documents, variants, converters, plan.state, previous)

@@ -63,25 +63,24 @@ class StaticFiles:
 class PreviousIndex:
     """The index the last build wrote, for an update: ``output``, the output folder
     that holds it; ``changed``, the slugs whose documents may differ from the ones it was
-    written from (edited, added or removed); ``key``, what else the documents' texts
-    depend on, as the caller names it (the site's phrases, its converters): another key
-    means a fresh write."""
+    written from (edited, added or removed)."""
 
     output: Path
     changed: frozenset[str]
-    key: str
 
 
 def static_index_files(
     documents: Documents,
     variants: Sequence[str],
     converters: Mapping[str, Converter],
+    key: str = "",
     previous: PreviousIndex | None = None,
 ) -> StaticFiles:
     """The static index of ``documents``: updated from the one ``previous`` names where
     only some documents' content changed (only those documents are asked for), else
-    written afresh. Either way the files are those a fresh write gives."""
-    key = previous.key if previous is not None else ""
+    written afresh. Either way the files are those a fresh write gives. ``key``: what
+    else the documents' texts depend on, as the caller names it (the site's phrases,
+    its converters); the index records it, and one of another key is written afresh."""
     if previous is not None and (previous.output / FOLDER / STATE).is_file():
         from search.static.update import update
 

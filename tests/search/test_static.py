@@ -275,15 +275,15 @@ def test_static_index_files_updates_or_writes_afresh(
         asked.append(slugs)
         return _documents(new_docs)(slugs)
 
-    previous = PreviousIndex(tmp_path, frozenset({edited.slug}), KEY)
-    made = static_index_files(given, VARIANTS, converters, previous)
+    previous = PreviousIndex(tmp_path, frozenset({edited.slug}))
+    made = static_index_files(given, VARIANTS, converters, KEY, previous)
     assert asked == [frozenset({edited.slug})]
     fresh = build_static_index(new_docs, VARIANTS, converters, KEY).files
     assert made.names == {f"{FOLDER}/{r}" for r in fresh}
     assert len(made.files) < len(fresh) / 2
     # another key (the site's phrases changed): written afresh, from every document
     asked.clear()
-    other = static_index_files(given, VARIANTS, converters, replace(previous, key="phrases-2"))
+    other = static_index_files(given, VARIANTS, converters, "phrases-2", previous)
     assert asked == [frozenset({edited.slug}), None]
     assert len(other.files) == len(fresh)
 
