@@ -16,14 +16,16 @@ Orders and what is kept (see ``docs/search.md``, Search without a service):
 - 4: the documents, frequency and places per field (four units by their documents;
   longer phrases by the places of their 4-grams).
 
-A place is a run (its number among the text's runs) and an offset in that run, not a
-position in the whole text: an edit inside one paragraph moves the places of that
+A place is a run and an offset in that run, not a position in the whole text, and a
+run is named by a number drawn from its own text (:func:`run_ids`), not by its rank:
+an edit inside one paragraph, or a paragraph added or removed, moves the places of that
 paragraph's grams only, so an incremental update rewrites few records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +35,9 @@ import numpy as np
 FIELDS: tuple[str, ...] = ("title", "slogans", "body")
 ORDERS: tuple[int, ...] = (1, 2, 3, 4)
 NEWLINE = ord("\n")
+#: A text's runs are named by numbers below a power of two at least this and at least
+#: twice the number of runs (so most texts' run numbers are one-byte varints).
+MIN_RUN_SLOTS = 16
 
 
 @dataclass
@@ -52,7 +57,8 @@ class Grams:
 @dataclass
 class Corpus:
     """The fields' texts laid end to end, as code points, with each index's text
-    (field * docs + doc), its run in that text and its offset in the run."""
+    (field * docs + doc), its run's number in that text (:func:`run_ids`) and its
+    offset in the run."""
 
     cps: Any  # uint32
     segment: Any  # int32 per index
@@ -74,18 +80,38 @@ def lay_out(texts: dict[str, list[str]], docs: int) -> Corpus:
     del parts
     cps = np.frombuffer(raw, dtype=np.uint32)
     segment = np.repeat(np.arange(lengths.size, dtype=np.int32), lengths)
-    run, offset = _places(cps, lengths)
+    ids = [i for name in FIELDS for text in texts[name] for i in run_ids(text.split("\n"))]
+    run, offset = _places(cps, np.asarray(ids, dtype=np.int32))
     return Corpus(cps, segment, run, offset, docs)
 
 
-def _places(cps: Any, lengths: Any) -> tuple[Any, Any]:
-    """Each index's run in its text (the line breaks before it, in that text) and its
-    offset in the run (each text ends with a line break)."""
+def run_ids(runs: Sequence[str]) -> list[int]:
+    """A number for each run of a text, unique in the text, drawn from the run's own
+    text: its CRC-32 modulo the slots (a power of two), else the next free slot (runs
+    placed in the order of (home slot, text, rank)). So adding, removing or editing a
+    run renumbers only the runs whose slots it takes or frees."""
+    slots = MIN_RUN_SLOTS
+    while slots < 2 * len(runs):
+        slots *= 2
+    homes = [zlib.crc32(run.encode("utf-8", "surrogatepass")) % slots for run in runs]
+    taken = [False] * slots
+    ids = [0] * len(runs)
+    for i in sorted(range(len(runs)), key=lambda i: (homes[i], runs[i], i)):
+        slot = homes[i]
+        while taken[slot]:
+            slot = (slot + 1) % slots
+        taken[slot] = True
+        ids[i] = slot
+    return ids
+
+
+def _places(cps: Any, ids: Any) -> tuple[Any, Any]:
+    """Each index's run number (``ids``: each run's, in layout order) and its offset in
+    the run (each text ends with a line break)."""
     breaks = cps == NEWLINE
     before = np.cumsum(breaks, dtype=np.int32)
-    before -= breaks  # line breaks before each index, in the whole layout
-    starts = np.cumsum(lengths) - lengths
-    run = before - np.repeat(before[starts], lengths)
+    before -= breaks  # line breaks before each index, in the whole layout: its run
+    run = ids[before]
     last = np.where(breaks, np.arange(cps.size, dtype=np.int32), np.int32(-1))
     np.maximum.accumulate(last, out=last)  # the last line break at or before each index
     offset = np.arange(cps.size, dtype=np.int32)

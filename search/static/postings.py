@@ -157,16 +157,11 @@ def decode_record(order: int, df: list[int], a: bytes, b: bytes | None) -> Recor
 
 
 def place_values(places: tuple[tuple[int, int], ...]) -> Any:
-    """A document's part B values for its places (sorted (run, offset) pairs)."""
+    """A document's part B values for its places (in text order)."""
     out: list[int] = []
     last_run = last_offset = -1
     for run, offset in places:
-        if last_run < 0:
-            out += [run, offset]
-        elif run != last_run:
-            out += [run - last_run, offset]
-        else:
-            out += [0, offset - last_offset]
+        out += [run, offset - last_offset if run == last_run else offset]
         last_run, last_offset = run, offset
     return np.asarray(out, dtype=np.int64)
 
@@ -174,15 +169,11 @@ def place_values(places: tuple[tuple[int, int], ...]) -> Any:
 def decode_places(values: Any) -> tuple[tuple[int, int], ...]:
     """The places of one document's part B values (the inverse of :func:`place_values`)."""
     out: list[tuple[int, int]] = []
-    run = offset = 0
     items = values.tolist()
+    last_run = offset = -1
     for k in range(0, len(items), 2):
-        step, value = items[k], items[k + 1]
-        if not out:
-            run, offset = step, value
-        elif step:
-            run, offset = run + step, value
-        else:
-            offset += value
+        run, value = items[k], items[k + 1]
+        offset = offset + value if out and run == last_run else value
         out.append((run, offset))
+        last_run = run
     return tuple(out)

@@ -4,8 +4,9 @@ of an order at once.
 A record has two parts. Part A: for each field with postings (title, slogans, body, in
 that order), each document (the first as is, then the difference from the one before)
 followed, for orders 2 and 4, by the gram's count in it. Part B (order 4 only): for each
-field, for each document, the gram's places, each a pair: the first (run, offset); then
-(runs since the last one, offset), or (0, offset minus the last one's) in the same run.
+field, for each document, the gram's places in text order, each a pair: the run's
+number (:func:`search.static.grams.run_ids`) and the offset in the run, less the place
+before's where that is in the same run.
 A reader knows each field's document count from the record's header (see
 :mod:`search.static.shards`), so the record carries no lengths of its own.
 """
@@ -77,19 +78,18 @@ def _deltas(doc: Any, group: Any) -> Any:
 
 
 def place_values(runs: Any, offsets: Any, count: Any) -> Any:
-    """Part B's values for places sorted by (posting, run, offset): two per place."""
+    """Part B's values for places in text order, per posting: two per place, its run's
+    number and its offset (less the offset before it, in the same run)."""
     first = np.zeros(runs.size, dtype=bool)  # the first place of each posting
-    first[(np.cumsum(count) - count)[count > 0]] = True
+    first[(np.cumsum(count, dtype=np.int64) - count)[count > 0]] = True
     run = runs.astype(np.uint32)
     offset = offsets.astype(np.uint32)
-    run_step = run.copy()
-    run_step[1:] -= run[:-1]
-    offset_step = offset.copy()
-    offset_step[1:] -= offset[:-1]
-    new_run = first | (run_step != 0)
-    run_value = np.where(first, run, run_step)
-    offset_value = np.where(new_run, offset, offset_step)
-    return np.column_stack((run_value, offset_value)).ravel()
+    same = ~first
+    same[1:] &= run[1:] == run[:-1]
+    offset_value = offset.copy()
+    offset_value[1:] -= offset[:-1]
+    offset_value = np.where(same, offset_value, offset)
+    return np.column_stack((run, offset_value)).ravel()
 
 
 def _encode_terms(values: Any, counts: Any) -> tuple[Any, Any]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from search.static.stored import gunzip, gz
 
 #: The layout's version: an index of another one is written afresh.
 FORMAT = 2
@@ -49,12 +50,12 @@ class State:
             "shared": dict(sorted(self.shared.items())),
         }
         raw = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return gzip.compress(raw.encode("utf-8", "surrogatepass"), mtime=0)
+        return gz(raw.encode("utf-8", "surrogatepass"))
 
     @classmethod
     def from_bytes(cls, stored: bytes) -> State | None:
         """The state, or None when it is of another format."""
-        data: dict[str, Any] = json.loads(gzip.decompress(stored).decode("utf-8", "surrogatepass"))
+        data: dict[str, Any] = json.loads(gunzip(stored).decode("utf-8", "surrogatepass"))
         if data.get("format") != FORMAT:
             return None
         fold = data["fold"]

@@ -35,7 +35,7 @@ from search.static.fragments import (
     lookup,
     read_fragment,
 )
-from search.static.grams import FIELDS, ORDERS
+from search.static.grams import FIELDS, ORDERS, run_ids
 from search.static.lengths import length_bytes
 from search.static.pairs import pair_counts
 from search.static.postings import Gram, Posting
@@ -294,7 +294,8 @@ def doc_grams(texts: Mapping[str, str]) -> DocGrams:
             continue
         present: Counter[str] = Counter()
         places: dict[str, list[tuple[int, int]]] = {}
-        for r, run in enumerate(text.split("\n")):
+        runs = text.split("\n")
+        for r, run in zip(run_ids(runs), runs, strict=True):
             for k in ORDERS[:-1]:
                 present.update(run[o : o + k] for o in range(len(run) - k + 1))
             for o in range(len(run) - 3):
@@ -398,11 +399,9 @@ def write_slogans(update: Update) -> str:
 
 def listing(folder: Path) -> set[str]:
     """The files of the index in ``folder`` (relative names)."""
-    out: set[str] = set()
-    for sub in ("", "s/", "b/", "d/", "f/"):
-        try:
-            with os.scandir(folder / sub if sub else folder) as entries:
-                out.update(sub + e.name for e in entries if e.is_file(follow_symlinks=False))
-        except FileNotFoundError:
-            continue
+    subs = ("s", "b", "d", "f")
+    out = {name for name in os.listdir(folder) if name not in subs}
+    for sub in subs:
+        if (folder / sub).is_dir():
+            out.update(f"{sub}/{name}" for name in os.listdir(folder / sub))
     return out

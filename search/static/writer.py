@@ -29,7 +29,6 @@ a year is a range of numbers.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import itertools
 import json
@@ -66,14 +65,12 @@ from search.static.pairs import pair_counts
 from search.static.records import encode
 from search.static.shards import DIRECTORY_SIZE, Shard, build_shards, shard_count
 from search.static.state import FORMAT, State
+from search.static.stored import gz, hashed
 
 #: Whoosh's BM25F parameters and the text fields' weights (search/engine.py).
 FIELD_WEIGHTS: dict[str, float] = {"title": 4.0, "slogans": 3.0, "body": 1.0}
 BM25_B = 0.75
 BM25_K1 = 1.2
-#: gzip levels of the stored files: zlib's and, where installed, ISA-L's (its highest).
-GZIP_LEVEL = 6
-ISAL_LEVEL = 3
 
 
 @dataclass(frozen=True)
@@ -81,21 +78,6 @@ class Written:
     """What a write produced: output-relative file names (under the folder) -> bytes."""
 
     files: dict[str, bytes]
-
-
-def gz(data: bytes) -> bytes:
-    """Deterministic gzip (no time, no name): ISA-L's where it is installed (~4x as
-    fast as zlib's level 6 on these files, the same size for the postings, ~5 % larger
-    for text), else zlib's."""
-    try:
-        from isal import igzip
-    except ImportError:
-        return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
-    return igzip.compress(data, ISAL_LEVEL, mtime=0)
-
-
-def hashed(prefix: str, data: bytes, suffix: str = ".bin") -> str:
-    return f"{prefix}{hashlib.blake2b(data, digest_size=8).hexdigest()}{suffix}"
 
 
 def put(files: dict[str, bytes], prefix: str, stored: bytes) -> str:

@@ -389,22 +389,23 @@
     return { fields: out, end: r.at };
   }
 
-  /* A place as one number: its run times 2^32 plus its offset in the run. */
+  /* A place as one number: its run's number times 2^32 plus its offset in the run. */
   var RUN = 4294967296;
 
   /* Places (part B) per field: an array of place numbers per document. Each place is
-   * a pair: the first (run, offset); then (runs since the last, offset), or (0, offset
-   * since the last) in the same run. */
+   * a pair: its run's number (unique in the text, drawn from the run's text), and its
+   * offset, less the place before's where that is in the same run. */
   function readPlaces(bytes, at, fields) {
     var r = new Reader(bytes, at);
     return fields.map(function (field) {
       if (!field) { return null; }
       var out = [];
       for (var i = 0; i < field.docs.length; i++) {
-        var count = field.counts[i], places = new Float64Array(count), run = 0, offset = 0;
+        var count = field.counts[i], places = new Float64Array(count), run = -1, offset = 0;
         for (var k = 0; k < count; k++) {
-          var step = r.next(), value = r.next();
-          if (k === 0 || step) { run += step; offset = value; } else { offset += value; }
+          var next = r.next(), value = r.next();
+          offset = next === run ? offset + value : value;
+          run = next;
           places[k] = run * RUN + offset;
         }
         out.push(places);
@@ -413,7 +414,7 @@
     });
   }
 
-  /* A gram's postings: {fields: [per field {docs, counts, positions?}]} or null. */
+  /* A gram's postings: {fields: [per field {docs, counts, places?}]} or null. */
   Index.prototype.postings = function (codes, positions) {
     var self = this, order = codes.length, counts = order === 2 || order === 4;
     return this.record(codes).then(function (rec) {
