@@ -45,12 +45,9 @@ def _read(folder: Path, rel: str) -> bytes:
 
 
 def shard_names(folder: Path, entry: dict[str, Any]) -> list[str]:
-    """Every shard's name (hex), from the directories."""
-    names: list[str] = []
-    for directory in entry["directories"]:
-        data = _read(folder, directory)
-        names += [data[at : at + 8].hex() for at in range(0, len(data), 8)]
-    return names[: entry["shards"]]
+    """Every shard's name (hex), in shard order."""
+    data = _read(folder, entry["shard_names"])
+    return [data[at : at + 8].hex() for at in range(0, len(data), 8)]
 
 
 def rewrite_shards(folder: Path, inline: int, entry: dict[str, Any], changes: Changes) -> Rewritten:

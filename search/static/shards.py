@@ -30,8 +30,6 @@ BIG_RECORD = 1024
 #: Shards are sized for about this many bytes of inline records each (a power of two
 #: of shards; the count depends on the whole corpus, so a build and a rebuild agree).
 SHARD_BYTES = 8192
-#: Shard names per directory file.
-DIRECTORY_SIZE = 128
 
 FNV_OFFSET = 0x811C9DC5
 FNV_PRIME = 0x01000193

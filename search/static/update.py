@@ -3,8 +3,8 @@
 The caller names the documents that may have changed since the last write (and a key
 for everything else their texts depend on: the site's converters). An edit changes a
 few grams' records (the edited documents' postings in them), so only their shards
-and big records, the edited documents' fragments, the document table, the directories
-and the entry are written again; every other file keeps its (content-hashed) name. A
+and big records, the edited documents' fragments, the document table, the shards'
+names and the entry are written again; every other file keeps its (content-hashed) name. A
 place is a run and an offset in it (:mod:`search.static.grams`), so an edit inside a
 paragraph changes the records of that paragraph's grams only. The files are exactly
 those a fresh write gives (``tests/search/test_static.py`` checks): the same records,
@@ -47,7 +47,6 @@ from search.static.writer import (
     STATE,
     Written,
     convert_documents,
-    directories,
     doc_table,
     field_texts,
     fragment_name,
@@ -59,6 +58,7 @@ from search.static.writer import (
     put,
     slogan_lists,
     store_fragment,
+    store_shard_names,
     unit_count,
 )
 
@@ -217,15 +217,15 @@ class Update:
         return self.finish(shards)
 
     def finish(self, shards: Rewritten) -> tuple[Written, set[str]]:
-        """The tables, fragments, directories, entry and state after the shards."""
+        """The tables, fragments, entry and state after the shards."""
         previous, state, entry = self.previous, self.previous.state, self.previous.entry
         totals, lengths = new_lengths(self)
         named = {k: entry[k] for k in ("chars", "names", "scripts")}
         named["slogans"] = write_slogans(self)
         named["doc_table"] = write_doc_table(self, lengths, write_fragments(self))
-        dirs = directories(shards.names, self.files)
+        named["shard_names"] = store_shard_names(shards.names, self.files)
         self.files[ENTRY] = make_entry(
-            len(state.slugs), entry["years"], state.variants, totals, shards.names, dirs, named
+            len(state.slugs), entry["years"], state.variants, totals, len(shards.names), named
         )
         present = listing(previous.folder)
         gone, shared = count_references(present, state.shared, shards.dropped, shards.named)
@@ -233,7 +233,7 @@ class Update:
             state, inline=shards.inline, totals=totals, pairs=dict(self.pairs), shared=shared
         ).to_bytes()
         replaced = {fragment_name(i, previous.digests[i]) for i in self.edits}
-        replaced |= {entry["doc_table"], entry["slogans"], *entry["directories"]}
+        replaced |= {entry["doc_table"], entry["slogans"], entry["shard_names"]}
         kept = {named["chars"], named["names"], named["slogans"], *named["scripts"].values()}
         names = (present - gone - replaced) | set(self.files) | kept
         written = {r: d for r, d in self.files.items() if not _kept(previous.folder, r, d)}
@@ -399,7 +399,7 @@ def write_slogans(update: Update) -> str:
 
 def listing(folder: Path) -> set[str]:
     """The files of the index in ``folder`` (relative names)."""
-    subs = ("s", "b", "d", "f")
+    subs = ("s", "b", "f")
     out = {name for name in os.listdir(folder) if name not in subs}
     for sub in subs:
         if (folder / sub).is_dir():

@@ -14,7 +14,8 @@
 - ``slogans.*.bin``: the documents of each slogan (``slogan:``);
 - ``script-{variant}.*.bin``: each character that script's converter changes on its
   own (:mod:`search.static.fragments`);
-- ``d/*.bin``: directories naming the shards; ``s/*.bin``: the shards (every gram's
+- ``shards.*.bin``: every shard's name (8 bytes each, in shard order: loaded with the
+  tables, so a query fetches its shards at once); ``s/*.bin``: the shards (every gram's
   document counts and small records); ``b/*.bin``: big records
   (:mod:`search.static.shards`);
 - ``f/{doc}-*.bin``: one fragment per document: slug, title, county, theme, date and
@@ -63,7 +64,7 @@ from search.static.grams import FIELDS, iter_grams, lay_out
 from search.static.lengths import LENGTH_TABLE, length_bytes
 from search.static.pairs import pair_counts
 from search.static.records import encode
-from search.static.shards import DIRECTORY_SIZE, Shard, build_shards, shard_count
+from search.static.shards import Shard, build_shards, shard_count
 from search.static.state import FORMAT, State
 from search.static.stored import gz, hashed
 
@@ -291,7 +292,7 @@ def store_shard(shard: Shard, files: dict[str, bytes]) -> tuple[str, list[str]]:
 
 
 def finish(corpus: Corpus, files: dict[str, bytes], postings: Postings, key: str) -> Written:
-    """Everything but the shards: tables, fragments, directories, the entry and the
+    """Everything but the shards: tables, fragments, the entry and the
     writer's state."""
     docs, variants = corpus.docs, corpus.variants
     extra_chars = outside_candidates(docs, corpus.converted)
@@ -314,10 +315,11 @@ def finish(corpus: Corpus, files: dict[str, bytes], postings: Postings, key: str
     length_columns = [length_bytes(postings.lengths[f]).tolist() for f in FIELDS]
     table = put(files, "docs.", gz(doc_table(county_of, theme_of, length_columns, digests)))
     totals = {f: int(postings.lengths[f].sum()) for f in FIELDS}
-    dirs = directories(postings.shard_names, files)
+    named["shard_names"] = store_shard_names(postings.shard_names, files)
     named |= {"doc_table": table, "scripts": scripts}
     years = _year_ranges(docs)
-    files[ENTRY] = make_entry(len(docs), years, variants, totals, postings.shard_names, dirs, named)
+    shards = len(postings.shard_names)
+    files[ENTRY] = make_entry(len(docs), years, variants, totals, shards, named)
     state = State(
         key=key,
         variants=tuple(variants),
@@ -346,13 +348,9 @@ def chars_data(normaliser: Normaliser, extra_chars: set[str]) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def directories(shard_names: list[str], files: dict[str, bytes]) -> list[str]:
-    """Store the directory files (the shards' names, in shard order); their names."""
-    dirs = []
-    for start in range(0, len(shard_names), DIRECTORY_SIZE):
-        part = b"".join(bytes.fromhex(n) for n in shard_names[start : start + DIRECTORY_SIZE])
-        dirs.append(put(files, "d/", gz(part)))
-    return dirs
+def store_shard_names(shard_names: list[str], files: dict[str, bytes]) -> str:
+    """Store the file of the shards' names (8 bytes each, in shard order); its name."""
+    return put(files, "shards.", gz(b"".join(bytes.fromhex(n) for n in shard_names)))
 
 
 def make_entry(
@@ -360,12 +358,11 @@ def make_entry(
     years: list[list[Any]],
     variants: Sequence[str],
     totals: dict[str, int],
-    shard_names: list[str],
-    dirs: list[str],
+    shards: int,
     named: dict[str, Any],
 ) -> bytes:
     """``count`` documents; ``named``: the names of the tables (``chars``, ``names``,
-    ``slogans``, ``doc_table``, ``scripts``)."""
+    ``slogans``, ``doc_table``, ``shard_names``, ``scripts``)."""
     entry: dict[str, Any] = {
         "format": FORMAT,
         "docs": count,
@@ -373,9 +370,7 @@ def make_entry(
         "weights": FIELD_WEIGHTS,
         "bm25": {"B": BM25_B, "K1": BM25_K1},
         "years": years,
-        "shards": len(shard_names),
-        "directory_size": DIRECTORY_SIZE,
-        "directories": dirs,
+        "shards": shards,
         "source": SOURCE_VARIANT,
         "variants": list(variants),
         **named,

@@ -283,7 +283,9 @@
       this.files.json(entry.names),
       this.files.bytes(entry.doc_table),
       this.variant === entry.source ? null : this.files.text(entry.scripts[this.variant], "utf-16le"),
+      this.files.bytes(entry.shard_names),
     ]).then(function (parts) {
+      self.shardNames = parts[4];
       self.normaliser = new Normaliser(parts[0]);
       self.names = parts[1];
       self.script = scriptTable(parts[3]);
@@ -316,13 +318,9 @@
   };
 
   Index.prototype.shardName = function (number) {
-    var size = this.entry.directory_size;
-    var dir = this.entry.directories[Math.floor(number / size)];
-    return this.files.bytes(dir).then(function (bytes) {
-      var at = (number % size) * 8, name = "";
-      for (var i = 0; i < 8; i++) { name += ("0" + bytes[at + i].toString(16)).slice(-2); }
-      return "s/" + name + ".bin";
-    });
+    var bytes = this.shardNames, at = number * 8, name = "";
+    for (var i = 0; i < 8; i++) { name += ("0" + bytes[at + i].toString(16)).slice(-2); }
+    return "s/" + name + ".bin";
   };
 
   /* The header and record of one gram (code points), from its shard:
@@ -332,9 +330,9 @@
     var found = this.records.get(key);
     if (found) { return found; }
     var self = this, number = fnv1a(codes) % this.entry.shards;
-    var promise = this.shardName(number).then(function (name) {
-      return self.files.bytes(name);
-    }).then(function (bytes) { return findRecord(bytes, codes); });
+    var promise = this.files.bytes(this.shardName(number)).then(function (bytes) {
+      return findRecord(bytes, codes);
+    });
     this.records.set(key, promise);
     return promise;
   };
@@ -419,21 +417,25 @@
     var self = this, order = codes.length, counts = order === 2 || order === 4;
     return this.record(codes).then(function (rec) {
       if (!rec) { return null; }
-      var partA = rec.inline ? Promise.resolve(rec.data) : self.files.bytes(rec.a);
-      return partA.then(function (bytes) {
-        var a = readPartA(bytes, rec.df, counts);
-        if (!positions) { return { df: rec.df, fields: a.fields }; }
-        var partB = rec.inline ? Promise.resolve({ bytes: bytes, at: a.end })
-          : (rec.b ? self.files.bytes(rec.b).then(function (b) { return { bytes: b, at: 0 }; })
-            : Promise.resolve(null));
-        return partB.then(function (b) {
-          var pos = b ? readPlaces(b.bytes, b.at, a.fields) : [null, null, null];
-          a.fields.forEach(function (field, f) { if (field) { field.places = pos[f]; } });
-          return { df: rec.df, fields: a.fields };
-        });
+      if (rec.inline) { return readRecord(rec.df, counts, rec.data, positions ? rec.data : null); }
+      // a big record's parts, fetched at once (part B only for places)
+      var wanted = positions && rec.b ? self.files.bytes(rec.b) : Promise.resolve(null);
+      return Promise.all([self.files.bytes(rec.a), wanted]).then(function (parts) {
+        return readRecord(rec.df, counts, parts[0], parts[1], true);
       });
     });
   };
+
+  /* {df, fields} from part A and, when places are wanted, part B (inline: the same
+   * bytes, part B after part A; ``apart``: a file of its own). */
+  function readRecord(df, counts, a, b, apart) {
+    var partA = readPartA(a, df, counts);
+    if (b) {
+      var places = readPlaces(b, apart ? 0 : partA.end, partA.fields);
+      partA.fields.forEach(function (field, f) { if (field) { field.places = places[f]; } });
+    }
+    return { df: df, fields: partA.fields };
+  }
 
   /* ------------------------------------------------------------------ evaluation */
 

@@ -82,12 +82,8 @@ def _postings(files: dict[str, bytes]) -> dict[tuple[int, ...], dict[int, Any]]:
     """Every gram's postings, decoded from the shards: gram -> field -> doc -> posting."""
     entry = json.loads(files[ENTRY])
     got: dict[tuple[int, ...], dict[int, Any]] = {}
-    names = [
-        data[at : at + 8].hex()
-        for d in entry["directories"]
-        for data in [gzip.decompress(files[d])]
-        for at in range(0, len(data), 8)
-    ]
+    data = gzip.decompress(files[entry["shard_names"]])
+    names = [data[at : at + 8].hex() for at in range(0, len(data), 8)]
     assert len(names) == entry["shards"]
     for name in names:
         for codes, e in parse_shard(gzip.decompress(files[f"s/{name}.bin"])).items():
