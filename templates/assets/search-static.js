@@ -97,7 +97,7 @@
   /* ------------------------------------------------------------------ normalisation */
 
   function Normaliser(data) {
-    this.table = new Map(Object.entries(data.table));
+    this.table = data.table;  // one character -> its normalised string (keys: one character)
     this.lineBreaks = new Set(Array.from(data.line_breaks));
     this.spaces = new Set(Array.from(data.spaces));
     this.memo = new Map();
@@ -126,7 +126,7 @@
   Normaliser.prototype.char = function (c) {
     var found = this.memo.get(c);
     if (found !== undefined) { return found; }
-    var out = this.table.get(c);
+    var out = this.table[c];
     if (out === undefined && this.isUnassigned(c.codePointAt(0))) { out = c; }
     if (out === undefined) {
       out = "";
@@ -136,7 +136,7 @@
         if (this.lineBreaks.has(p)) { out += "\n"; }
         else if (this.spaces.has(p)) { out += " "; }
         else {
-          var mapped = this.table.get(p);
+          var mapped = this.table[p];
           out += mapped === undefined ? p : mapped;
         }
       }
@@ -151,20 +151,25 @@
     return out;
   };
 
-  /* Normalised text and, per normalised character (code point), the index (in code
-   * units) of the original character it came from; ends[k] is where that one ends. */
+  /* Normalised text, and span(i, n): where in `text` (code units) the normalised code
+   * units i to i + n come from, [start, end]. Where every character normalises to as
+   * many code units as it has (most text), the indexes are the same. */
   Normaliser.prototype.withOffsets = function (text) {
-    var chars = [], starts = [], ends = [], at = 0;
+    var parts = [], same = true;
     for (var c of text) {
-      var norm = Array.from(this.char(c));
-      for (var k = 0; k < norm.length; k++) {
-        chars.push(norm[k]);
-        starts.push(at);
-        ends.push(at + c.length);
-      }
-      at += c.length;
+      var norm = this.char(c);
+      parts.push(norm);
+      if (norm.length !== c.length) { same = false; }
     }
-    return { chars: chars, starts: starts, ends: ends };
+    var joined = parts.join("");
+    if (same) { return { text: joined, span: function (i, n) { return [i, i + n]; } }; }
+    var starts = [], ends = [], at = 0, k = 0;
+    for (var ch of text) {
+      for (var u = 0; u < parts[k].length; u++) { starts.push(at); ends.push(at + ch.length); }
+      at += ch.length;
+      k++;
+    }
+    return { text: joined, span: function (i, n) { return [starts[i], ends[i + n - 1]]; } };
   };
 
   /* The units of a query literal: one run, spaces collapsed (analysis.literal_units). */
@@ -702,16 +707,14 @@
   /* search/query.py snippet_html, on the body as the reader's script shows it. */
   Index.prototype.snippet = function (body, literals) {
     var self = this, norm = this.normaliser.withOffsets(body);
-    var text = norm.chars.join(""), spans = [];
-    var cpIndex = [];  // code unit offset in `text` -> index into norm.chars
-    norm.chars.forEach(function (c, k) { cpIndex.push(k); if (c.length === 2) { cpIndex.push(k); } });
+    var text = norm.text, spans = [];
     literals.forEach(function (literal, k) {
       var needle = self.normaliser.units(literal).join("");
       if (!needle) { return; }
-      var length = Array.from(needle).length, found = 0, i = text.indexOf(needle);
+      var found = 0, i = text.indexOf(needle);
       while (i >= 0 && found < 64) {
-        var first = cpIndex[i], last = first + length - 1;
-        spans.push([norm.starts[first], norm.ends[last], k]);
+        var span = norm.span(i, needle.length);
+        spans.push([span[0], span[1], k]);
         found++;
         i = text.indexOf(needle, i + 1);
       }
