@@ -1,23 +1,29 @@
 """Static search beside Pagefind, on one generated bulletin, in headless Chromium.
 
     python bench/static_search.py --articles 5000 [--seed S] [--work DIR] [--rare N]
+        [--builds N] [--edits N] [--json]
 
 Sets up its own tools: Pagefind 1.6 from npm (``npm install pagefind@1.6.0`` into
 WORK/node; the extended binary, with Chinese segmentation), nginx (Debian's) serving
 the built site on 127.0.0.1 as docs/nginx.conf does (gzip on the fly for text, stored
 files as they are), and Chromium through Playwright.
 
-Builds a corpus (bench/corpus.py) with this project (timed, and timed again with the
-static index left out, for its share of a full build), runs Pagefind over the same
-zh-hans article pages (timed, peak RSS), then runs one query set through both: common
-words, slogans and rare phrases of the corpus, each in Simplified and Traditional.
-For each query, in a fresh browser context (cold cache), from pressing Enter to the
-results on the page: the bytes received (bodies as sent, compressed) and the requests,
-the time, and the total against a brute-force count of the articles that contain the
-query (after the index's own normalisation, which folds the two scripts; Pagefind's
-total is compared with the same count). Pagefind's query loads its script, wasm, meta,
-index chunks and the fragments of the first 10 results (their excerpts), as its own UI
-does; ours loads what the search page loads for 10 results with snippets.
+Builds a corpus (bench/corpus.py) with this project, full builds alternating with and
+without the static index (its share of a full build), then one-article edits, each
+built incrementally with and without it (alternating: what the static index adds to an
+edit): a paragraph appended, words put in the middle of a paragraph, a paragraph put in
+the middle of the article. Times the static index's fresh write alone (CPU, peak RSS),
+runs Pagefind over the same zh-hans article pages (timed, peak RSS), then runs one query
+set through both: common words, slogans and rare phrases of the corpus, each in
+Simplified and Traditional. For each query, in a fresh browser context (cold cache),
+from the form's submit event to the results in the page (timed in the page: submit to
+``data-total`` set, which leaves out the ~100 ms of Playwright's own round trips; these
+are printed too, as "outside"): the bytes received (bodies as sent, compressed) and the
+requests, the time, and the total against a brute-force count of the articles that
+contain the query (after the index's own normalisation, which folds the two scripts;
+Pagefind's total is compared with the same count). Pagefind's query loads its script,
+wasm, meta, index chunks and the fragments of the first 10 results (their excerpts), as
+its own UI does; ours loads what the search page loads for 10 results with snippets.
 
 Nothing here is a test: it prints figures (the machine is shared, so times are noisy).
 """
@@ -29,6 +35,7 @@ import dataclasses
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import statistics
@@ -122,7 +129,8 @@ class Measure:
     total: int
     bytes: int
     requests: int
-    ms: float
+    ms: float  # submit to results, timed in the page
+    outside_ms: float  # Enter to results, timed by Playwright
 
 
 @dataclass
@@ -142,6 +150,12 @@ def run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
 
 def timed(cmd: list[str], **kwargs: Any) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + sys, children) and peak RSS (MB) of a command."""
+    wall, cpu, rss, _ = timed_output(cmd, **kwargs)
+    return wall, cpu, rss
+
+
+def timed_output(cmd: list[str], **kwargs: Any) -> tuple[float, float, float, str]:
+    """:func:`timed`, and what the command printed."""
     start = time.perf_counter()
     before = os.times()
     proc = subprocess.run(
@@ -155,7 +169,7 @@ def timed(cmd: list[str], **kwargs: Any) -> tuple[float, float, float]:
     cpu = (after.children_user - before.children_user) + (
         after.children_system - before.children_system
     )
-    return wall, cpu, rss_kb / 1024
+    return wall, cpu, rss_kb / 1024, proc.stdout + proc.stderr
 
 
 def set_up_pagefind(work: Path) -> Path:
@@ -184,19 +198,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_nginx(
-    work: Path, site: Path, service_port: int
-) -> tuple[subprocess.Popen[bytes], str, str]:
-    """nginx on 127.0.0.1 serving ``site`` at / with docs/nginx.conf's compression: one
-    server with no search service (a plain file host), and one that passes /api/ and
-    /search to the service on ``service_port``. Their base URLs."""
-    port, proxied = free_port(), free_port()
-    prefix = work / "nginx"
-    shutil.rmtree(prefix, ignore_errors=True)
-    (prefix / "temp").mkdir(parents=True)
-    conf = prefix / "nginx.conf"
-    conf.write_text(
-        f"""
+def nginx_conf(prefix: Path, site: Path, port: int, proxied: int, service_port: int) -> str:
+    """One server with no search service (a plain file host) on ``port``, and one that
+    passes /api/ and /search to the service on ``proxied``; docs/nginx.conf's gzip."""
+    served = f"""
+        charset utf-8;
+        root {site};
+        index index.html;
+        gzip_static on;
+        gzip on;
+        gzip_types text/css application/javascript text/javascript application/xml
+                   image/svg+xml application/json application/wasm;"""
+    temps = "\n".join(
+        f"    {name}_temp_path {prefix}/temp/{name};"
+        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return f"""
 daemon off;
 master_process off;
 worker_processes 1;
@@ -208,37 +225,30 @@ http {{
     types {{ application/wasm wasm; }}
     default_type application/octet-stream;
     access_log off;
-    client_body_temp_path {prefix}/temp/body;
-    proxy_temp_path {prefix}/temp/proxy;
-    fastcgi_temp_path {prefix}/temp/fastcgi;
-    uwsgi_temp_path {prefix}/temp/uwsgi;
-    scgi_temp_path {prefix}/temp/scgi;
+{temps}
     server {{
-        listen 127.0.0.1:{port};
-        charset utf-8;
-        root {site};
-        index index.html;
-        gzip_static on;
-        gzip on;
-        gzip_types text/css application/javascript text/javascript application/xml
-                   image/svg+xml application/json application/wasm;
+        listen 127.0.0.1:{port};{served}
     }}
     server {{
-        listen 127.0.0.1:{proxied};
-        charset utf-8;
-        root {site};
-        index index.html;
-        gzip_static on;
-        gzip on;
-        gzip_types text/css application/javascript text/javascript application/xml
-                   image/svg+xml application/json application/wasm;
+        listen 127.0.0.1:{proxied};{served}
         location /api/ {{ proxy_pass http://127.0.0.1:{service_port}; }}
         location = /search {{ proxy_pass http://127.0.0.1:{service_port}; }}
     }}
 }}
-""",
-        encoding="utf-8",
-    )
+"""
+
+
+def start_nginx(
+    work: Path, site: Path, service_port: int
+) -> tuple[subprocess.Popen[bytes], str, str]:
+    """nginx on 127.0.0.1 serving ``site`` at / (:func:`nginx_conf`); the base URLs of
+    the plain file host and of the one with the service."""
+    port, proxied = free_port(), free_port()
+    prefix = work / "nginx"
+    shutil.rmtree(prefix, ignore_errors=True)
+    (prefix / "temp").mkdir(parents=True)
+    conf = prefix / "nginx.conf"
+    conf.write_text(nginx_conf(prefix, site, port, proxied, service_port), encoding="utf-8")
     proc = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(prefix)], stderr=subprocess.PIPE)
     deadline = time.monotonic() + 10
     while True:
@@ -301,9 +311,24 @@ def query_set(docs: list[Any], rare: int, seed: int) -> list[Query]:
 #: Pagefind's files.
 SEARCH_FILES = ("/_search/static/", "/assets/search-static.", "/api/search", "/pagefind/")
 
+#: Run in the page before the query: the time of the form's submit event and of the
+#: results' ``data-total`` (both pages set it once an answer shows).
+TIMER = """() => {
+  const box = document.getElementById('search-results');
+  window.benchTimes = {};
+  document.querySelector('form').addEventListener('submit', () => {
+    window.benchTimes.submit = performance.now();
+  }, { capture: true });
+  new MutationObserver(() => {
+    if (box.hasAttribute('data-total') && window.benchTimes.results === undefined) {
+      window.benchTimes.results = performance.now();
+    }
+  }).observe(box, { attributes: true });
+}"""
+
 
 def measure(browser: Any, url: str, text: str, input_selector: str) -> Measure:
-    """One cold query: a fresh context, the page loaded, then from Enter to results."""
+    """One cold query: a fresh context, the page loaded, then from submit to results."""
     context = browser.new_context()
     page = context.new_page()
     sizes: list[int] = []
@@ -318,15 +343,17 @@ def measure(browser: Any, url: str, text: str, input_selector: str) -> Measure:
     page.on("requestfinished", finished)
     page.goto(url)
     page.wait_for_load_state("load")
+    page.evaluate(TIMER)
     page.fill(input_selector, text)
     start = time.perf_counter()
     page.press(input_selector, "Enter")
     page.wait_for_selector("#search-results[data-total]", state="attached", timeout=60_000)
-    ms = (time.perf_counter() - start) * 1000
+    outside = (time.perf_counter() - start) * 1000
     total = int(page.get_attribute("#search-results", "data-total") or 0)
+    times = page.evaluate("window.benchTimes")
     page.wait_for_timeout(50)  # let the last responses report their sizes
     context.close()
-    return Measure(total, sum(sizes), len(sizes), ms)
+    return Measure(total, sum(sizes), len(sizes), times["results"] - times["submit"], outside)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -334,112 +361,136 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--articles", type=int, default=5000)
-    parser.add_argument("--seed", type=int, default=20260101)
-    parser.add_argument("--rare", type=int, default=10, help="rare phrases (per script)")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/bench-static-search"))
-    parser.add_argument("--builds", type=int, default=2, help="pairs of full builds timed")
-    parser.add_argument("--json", action="store_true", help="also print one JSON object")
-    args = parser.parse_args()
-    work: Path = args.work
-    work.mkdir(parents=True, exist_ok=True)
-    python = sys.executable
-    pagefind = set_up_pagefind(work)
+#: The build with the static index writer (looked up there) made a no-op: what a build
+#: costs without it.
+WITHOUT_STATIC = (
+    "import runpy, sys\n"
+    "import bulletin.site_index as s\n"
+    "from search.static import StaticFiles\n"
+    "s.static_index_files = lambda *a, **k: StaticFiles({}, frozenset())\n"
+    "sys.argv = ['build.py', 'build', '--content', sys.argv[1], '--output', sys.argv[2]]\n"
+    f"runpy.run_path({str(ROOT / 'build.py')!r}, run_name='__main__')\n"
+)
 
-    content, output = work / "content", work / "output"
-    run(
-        [
-            python,
-            str(ROOT / "bench" / "corpus.py"),
-            "--articles",
-            str(args.articles),
-            "--seed",
-            str(args.seed),
-            "--out",
-            str(content),
-            "--force",
-        ]
-    )
-    ours, theirs = Engine("static index"), Engine("Pagefind " + PAGEFIND_VERSION)
-    # a full build, and one with the static index left out (its share of the build)
-    without = (  # the build with the static index writer (looked up there) a no-op
-        "import runpy, sys\n"
-        "import bulletin.site_index as s\n"
-        "from search.static import StaticFiles\n"
-        "s.static_index_files = lambda *a, **k: StaticFiles({}, frozenset())\n"
-        f"sys.argv = ['build.py', 'build', '--content', sys.argv[1], '--output', sys.argv[2]]\n"
-        f"runpy.run_path({str(ROOT / 'build.py')!r}, run_name='__main__')\n"
-    )
-    full_runs, bare_runs = [], []
-    for _ in range(args.builds):  # alternating, each a full build (no cache)
-        shutil.rmtree(output, ignore_errors=True)
-        shutil.rmtree(output.with_name("output.cache"), ignore_errors=True)
-        bare_runs.append(timed([python, "-c", without, str(content), str(output)], cwd=ROOT)[0])
-        shutil.rmtree(output, ignore_errors=True)
-        shutil.rmtree(output.with_name("output.cache"), ignore_errors=True)
-        full_runs.append(
-            timed(
-                [
-                    python,
-                    str(ROOT / "build.py"),
-                    "build",
-                    "--content",
-                    str(content),
-                    "--output",
-                    str(output),
-                ],
-                cwd=ROOT,
-            )[0]
-        )
-    # the static index alone, in a process of its own (time and peak RSS)
-    docs = documents(content)
+
+def build(content: Path, output: Path, static: bool) -> tuple[float, float]:
+    """One build (a full one where ``output`` has none): the process's wall seconds and
+    the seconds the build reports (``built ... in X s``)."""
+    python = sys.executable
+    if static:
+        cmd = [python, str(ROOT / "build.py"), "build", "--content", str(content)]
+        cmd += ["--output", str(output)]
+    else:
+        cmd = [python, "-c", WITHOUT_STATIC, str(content), str(output)]
+    wall, _, _, printed = timed_output(cmd, cwd=ROOT)
+    found = re.search(r"built .* in ([0-9.]+) s", printed)
+    return wall, float(found.group(1)) if found else wall
+
+
+def clean(output: Path) -> None:
+    shutil.rmtree(output, ignore_errors=True)
+    shutil.rmtree(output.with_name(output.name + ".cache"), ignore_errors=True)
+
+
+def full_builds(content: Path, output: Path, pairs: int) -> tuple[list[float], list[float]]:
+    """Full builds (no cache), alternating without and with the static index: the
+    seconds each reports."""
+    with_static, without = [], []
+    for _ in range(pairs):
+        clean(output)
+        without.append(build(content, output, static=False)[1])
+        clean(output)
+        with_static.append(build(content, output, static=True)[1])
+    return with_static, without
+
+
+#: One-article edits, in the order they are made (each on the article as the last left it).
+EDITS = ("a paragraph appended", "words in a paragraph", "a paragraph put in the middle")
+
+
+def edit_article(path: Path, kind: str, number: int) -> None:
+    """Make one edit of ``kind`` to the article at ``path`` (its body after the front
+    matter), with a sentence of its own."""
+    head, sep, body = path.read_text("utf-8").partition("\n---\n")
+    sentence = f"第{number}次修改时补充的一句话，说明这项工作的最新进展。"
+    lines = body.split("\n")
+    middle = [i for i, line in enumerate(lines) if line.strip() and not line.startswith("#")]
+    at = middle[len(middle) // 2]
+    if kind == EDITS[0]:
+        body = body.rstrip("\n") + "\n\n" + sentence + "\n"
+    elif kind == EDITS[1]:
+        line = lines[at]
+        lines[at] = line[: len(line) // 2] + sentence + line[len(line) // 2 :]
+        body = "\n".join(lines)
+    else:
+        lines[at:at] = [sentence, ""]
+        body = "\n".join(lines)
+    path.write_text(head + sep + body, "utf-8")
+
+
+def edit_builds(content: Path, work: Path, rounds: int) -> dict[str, tuple[list, list]]:
+    """Incremental builds after one-article edits, into two outputs of the same content:
+    one with the static index and one without, alternating which builds first. Per kind
+    of edit, the reported seconds with and without."""
+    outputs = {True: work / "edits-static", False: work / "edits-bare"}
+    for static, output in outputs.items():
+        clean(output)
+        build(content, output, static)
+    articles = sorted((content / "articles").rglob("*.md"))
+    times: dict[str, tuple[list, list]] = {kind: ([], []) for kind in EDITS}
+    rng = random.Random(rounds)
+    for number in range(rounds):
+        article = rng.choice(articles)
+        for kind in EDITS:
+            edit_article(article, kind, number)
+            order = (True, False) if number % 2 else (False, True)
+            for static in order:
+                seconds = build(content, outputs[static], static)[1]
+                times[kind][0 if static else 1].append(seconds)
+    return times
+
+
+def static_alone(work: Path, content: Path, docs: list[Any]) -> tuple[float, float, float]:
+    """The static index's fresh write in a process of its own: wall, CPU, peak RSS."""
     docs_file = work / "documents.json"
     docs_file.write_text(
         json.dumps([dataclasses.asdict(d) for d in docs], ensure_ascii=False), encoding="utf-8"
     )
     alone = (
         "import json, sys; from pathlib import Path; "
-        "from search.scripts import make_converter; from search.static import build_static_index; "
+        "from search.scripts import make_converter; "
+        "from search.static.writer import build_static_index; "
         "from search.documents import SearchDocument; "
         "d = [SearchDocument.from_mapping(x) for x in json.load(open(sys.argv[1]))]; "
         "c = {'zh-hant': make_converter('zh-hant', Path(sys.argv[2]))}; "
         "build_static_index(d, ['zh-hans', 'zh-hant'], c)"
     )
-    wall, cpu, rss = timed(
-        [python, "-c", alone, str(docs_file), str(content / "phrases.txt")], cwd=ROOT
-    )
-    ours.build_s, ours.build_cpu_s, ours.peak_rss_mb = wall, cpu, rss
-    ours.index_bytes, ours.index_files = folder_size(output / "_search" / "static")
+    return timed([sys.executable, "-c", alone, str(docs_file), str(content / "phrases.txt")])
 
-    # Pagefind over the zh-hans article pages
+
+def run_pagefind(pagefind: Path, output: Path, engine: Engine) -> None:
+    """Pagefind over the zh-hans article pages, and its search page."""
     shutil.rmtree(output / "pagefind", ignore_errors=True)
-    wall, cpu, rss = timed(
-        [
-            str(pagefind),
-            "--site",
-            str(output),
-            "--glob",
-            "zh-hans/articles/**/*.html",
-            "--output-subdir",
-            "pagefind",
-        ]
-    )
-    theirs.build_s, theirs.build_cpu_s, theirs.peak_rss_mb = wall, cpu, rss
-    theirs.index_bytes, theirs.index_files = folder_size(output / "pagefind")
+    cmd = [str(pagefind), "--site", str(output), "--glob", "zh-hans/articles/**/*.html"]
+    wall, cpu, rss = timed([*cmd, "--output-subdir", "pagefind"])
+    engine.build_s, engine.build_cpu_s, engine.peak_rss_mb = wall, cpu, rss
+    engine.index_bytes, engine.index_files = folder_size(output / "pagefind")
     (output / "pagefind-search.html").write_text(PAGEFIND_HARNESS, encoding="utf-8")
 
-    queries = query_set(docs, args.rare, args.seed)
+
+def run_queries(
+    work: Path, output: Path, queries: list[Query], engines: tuple[Engine, Engine, Engine]
+) -> None:
+    """Each query through the static index, Pagefind and the service, in turn."""
+    ours, theirs, served = engines
     service_port = free_port()
     service = subprocess.Popen(
-        [python, "-m", "search", "serve", str(output), "--port", str(service_port)],
+        [sys.executable, "-m", "search", "serve", str(output), "--port", str(service_port)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     nginx, base, proxied = start_nginx(work, output, service_port)
-    served = Engine("the service")
     try:
         wait_for(f"{proxied}api/search?q=x&variant=zh-hans")
         from playwright.sync_api import sync_playwright
@@ -447,20 +498,51 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for i, q in enumerate(queries):
-                ours.measures[i] = measure(
-                    browser, f"{base}{q.script}/search/", q.text, "#search-q"
-                )
+                page = f"{q.script}/search/"
+                ours.measures[i] = measure(browser, base + page, q.text, "#search-q")
                 theirs.measures[i] = measure(browser, f"{base}pagefind-search.html", q.text, "#q")
-                served.measures[i] = measure(
-                    browser, f"{proxied}{q.script}/search/", q.text, "#search-q"
-                )
+                served.measures[i] = measure(browser, proxied + page, q.text, "#search-q")
             browser.close()
     finally:
-        nginx.terminate()
-        nginx.wait(10)
-        service.terminate()
-        service.wait(10)
-    report(queries, ours, theirs, served, full_runs, bare_runs, args)
+        for proc in (nginx, service):
+            proc.terminate()
+            proc.wait(10)
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=20260101)
+    parser.add_argument("--rare", type=int, default=10, help="rare phrases (per script)")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/bench-static-search"))
+    parser.add_argument("--builds", type=int, default=2, help="pairs of full builds timed")
+    parser.add_argument("--edits", type=int, default=3, help="rounds of one-article edits")
+    parser.add_argument("--json", action="store_true", help="also print one JSON object")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments()
+    work: Path = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    pagefind = set_up_pagefind(work)
+    content, output = work / "content", work / "output"
+    corpus = [sys.executable, str(ROOT / "bench" / "corpus.py"), "--articles", str(args.articles)]
+    run([*corpus, "--seed", str(args.seed), "--out", str(content), "--force"])
+    builds = full_builds(content, output, args.builds)
+    ours, theirs = Engine("static index"), Engine("Pagefind " + PAGEFIND_VERSION)
+    served = Engine("the service")
+    ours.index_bytes, ours.index_files = folder_size(output / "_search" / "static")
+    docs = documents(content)
+    ours.build_s, ours.build_cpu_s, ours.peak_rss_mb = static_alone(work, content, docs)
+    run_pagefind(pagefind, output, theirs)
+    queries = query_set(docs, args.rare, args.seed)
+    run_queries(work, output, queries, (ours, theirs, served))
+    edits = edit_builds(content, work, args.edits) if args.edits else {}
+    summary = report(queries, (ours, theirs, served), args)
+    summary.update(report_builds(builds, edits))
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
 
 
 def wait_for(url: str) -> None:
@@ -480,17 +562,14 @@ def wait_for(url: str) -> None:
 
 
 def report(
-    queries: list[Query],
-    ours: Engine,
-    theirs: Engine,
-    served: Engine,
-    full_runs: list[float],
-    bare_runs: list[float],
-    args: argparse.Namespace,
-) -> None:
+    queries: list[Query], engines: tuple[Engine, Engine, Engine], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Print each query's figures and each engine's summary; the summary."""
+    ours, theirs, served = engines
     print(
         f"\n{args.articles} articles (seed {args.seed}), {len(queries)} queries, "
-        "cold cache each, nginx on 127.0.0.1, headless Chromium\n"
+        "cold cache each, nginx on 127.0.0.1, headless Chromium; ms: submit to results "
+        "in the page\n"
     )
     print(
         f"{'query':<24}{'script':<9}{'truth':>6} | {'ours':>6} {'KB':>6} {'req':>4} {'ms':>6}"
@@ -505,58 +584,77 @@ def report(
         )
     summary: dict[str, Any] = {"articles": args.articles, "queries": len(queries)}
     print()
-    for engine in (ours, theirs, served):
-        ms = [m.ms for m in engine.measures.values()]
-        kb = [m.bytes / 1024 for m in engine.measures.values()]
-        exact = {
-            s: sum(
-                engine.measures[i].total == q.truth for i, q in enumerate(queries) if q.script == s
-            )
-            for s in ("zh-hans", "zh-hant")
-        }
-        per_script = sum(1 for q in queries if q.script == "zh-hans")
-        row = {
-            "exact_hans": exact["zh-hans"],
-            "exact_hant": exact["zh-hant"],
-            "median_kb": statistics.median(kb),
-            "worst_kb": max(kb),
-            "median_requests": statistics.median(m.requests for m in engine.measures.values()),
-            "p50_ms": pct(ms, 50),
-            "p95_ms": pct(ms, 95),
-            "build_s": engine.build_s,
-            "build_cpu_s": engine.build_cpu_s,
-            "peak_rss_mb": engine.peak_rss_mb,
-            "index_mb": engine.index_bytes / 1e6,
-            "index_files": engine.index_files,
-        }
+    for engine in engines:
+        row = engine_summary(engine, queries)
         summary[engine.name] = row
-        if engine is served:
-            print(
-                f"the search page with the service behind nginx: exact totals "
-                f"{exact['zh-hans']}/{per_script} zh-hans, {exact['zh-hant']}/{per_script} "
-                f"zh-hant; per query median {row['median_kb']:.1f} KB (worst "
-                f"{row['worst_kb']:.1f} KB), {row['median_requests']:.0f} requests; submit "
-                f"to results p50 {row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms"
-            )
-            continue
-        print(
-            f"{engine.name}: exact totals {exact['zh-hans']}/{per_script} zh-hans, "
-            f"{exact['zh-hant']}/{per_script} zh-hant; per cold query median "
-            f"{row['median_kb']:.1f} KB (worst {row['worst_kb']:.1f} KB), "
-            f"{row['median_requests']:.0f} requests; submit to results p50 "
-            f"{row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms; index {row['build_s']:.1f} s "
-            f"wall, {row['build_cpu_s']:.1f} s CPU, peak RSS {row['peak_rss_mb']:.0f} MB; "
-            f"{row['index_mb']:.1f} MB in {row['index_files']} files"
+        print(engine_line(engine, row, queries, with_index=engine is not served))
+    return summary
+
+
+def engine_summary(engine: Engine, queries: list[Query]) -> dict[str, Any]:
+    measures = list(engine.measures.values())
+    ms = [m.ms for m in measures]
+    outside = [m.outside_ms for m in measures]
+    kb = [m.bytes / 1024 for m in measures]
+    exact = {
+        s: sum(engine.measures[i].total == q.truth for i, q in enumerate(queries) if q.script == s)
+        for s in ("zh-hans", "zh-hant")
+    }
+    return {
+        "exact_hans": exact["zh-hans"],
+        "exact_hant": exact["zh-hant"],
+        "median_kb": statistics.median(kb),
+        "worst_kb": max(kb),
+        "median_requests": statistics.median(m.requests for m in measures),
+        "p50_ms": pct(ms, 50),
+        "p95_ms": pct(ms, 95),
+        "outside_p50_ms": pct(outside, 50),
+        "outside_p95_ms": pct(outside, 95),
+        "build_s": engine.build_s,
+        "build_cpu_s": engine.build_cpu_s,
+        "peak_rss_mb": engine.peak_rss_mb,
+        "index_mb": engine.index_bytes / 1e6,
+        "index_files": engine.index_files,
+    }
+
+
+def engine_line(engine: Engine, row: dict[str, Any], queries: list[Query], with_index: bool) -> str:
+    per_script = sum(1 for q in queries if q.script == "zh-hans")
+    line = (
+        f"{engine.name}: exact totals {row['exact_hans']}/{per_script} zh-hans, "
+        f"{row['exact_hant']}/{per_script} zh-hant; per cold query median "
+        f"{row['median_kb']:.1f} KB (worst {row['worst_kb']:.1f} KB), "
+        f"{row['median_requests']:.0f} requests; submit to results p50 {row['p50_ms']:.0f} ms, "
+        f"p95 {row['p95_ms']:.0f} ms (outside the page, with Playwright's round trips: "
+        f"{row['outside_p50_ms']:.0f} / {row['outside_p95_ms']:.0f} ms)"
+    )
+    if with_index:
+        line += (
+            f"; index {row['build_s']:.1f} s wall, {row['build_cpu_s']:.1f} s CPU, peak RSS "
+            f"{row['peak_rss_mb']:.0f} MB; {row['index_mb']:.1f} MB in {row['index_files']} files"
         )
+    return line
+
+
+def report_builds(
+    builds: tuple[list[float], list[float]], edits: dict[str, tuple[list, list]]
+) -> dict[str, Any]:
+    """Print what the static index adds to full builds and to edits; the figures."""
+    full_runs, bare_runs = builds
     full, bare = statistics.median(full_runs), statistics.median(bare_runs)
-    summary["full_build_s"], summary["build_without_static_s"] = full_runs, bare_runs
     print(
         f"full build {', '.join(f'{x:.1f}' for x in full_runs)} s; without the static index "
         f"{', '.join(f'{x:.1f}' for x in bare_runs)} s: the static index adds "
         f"{(full - bare) / bare * 100:.0f} % (medians)"
     )
-    if args.json:
-        print(json.dumps(summary, ensure_ascii=False))
+    out: dict[str, Any] = {"full_build_s": full_runs, "build_without_static_s": bare_runs}
+    for kind, (with_static, without) in edits.items():
+        print(
+            f"one-article edit, {kind}: {', '.join(f'{x:.2f}' for x in with_static)} s; "
+            f"without the static index {', '.join(f'{x:.2f}' for x in without)} s"
+        )
+        out[f"edit: {kind}"] = {"with": with_static, "without": without}
+    return out
 
 
 if __name__ == "__main__":
