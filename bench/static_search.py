@@ -8,11 +8,13 @@ WORK/node; the extended binary, with Chinese segmentation), nginx (Debian's) ser
 the built site on 127.0.0.1 as docs/nginx.conf does (gzip on the fly for text, stored
 files as they are), and Chromium through Playwright.
 
-Builds a corpus (bench/corpus.py) with this project, full builds alternating with and
-without the static index (its share of a full build), then one-article edits, each
-built incrementally with and without it (alternating: what the static index adds to an
-edit): a paragraph appended, words put in the middle of a paragraph, a paragraph put in
-the middle of the article. Times the static index's fresh write alone (CPU, peak RSS),
+Builds a corpus (bench/corpus.py) with this project: full builds, then one-article
+edits built incrementally (a paragraph appended, words put in the middle of a
+paragraph, a paragraph put in the middle of the article), each build with its own
+timings (``BULLETIN_TIMINGS``). The static index is written in a process of its own
+beside the pages: the stage that waits for it once everything else is done is what it
+adds to the build's wall time (it also takes cores from the pages meanwhile, so its
+fresh write is timed alone too, CPU and peak RSS, beside the full build's CPU). Then
 runs Pagefind over the same zh-hans article pages (timed, peak RSS), then runs one query
 set through both: common words, slogans and rare phrases of the corpus, each in
 Simplified and Traditional. For each query, in a fresh browser context (cold cache),
@@ -361,30 +363,28 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-#: The build with the static index writer (looked up there) made a no-op: what a build
-#: costs without it.
-WITHOUT_STATIC = (
-    "import runpy, sys\n"
-    "import bulletin.site_index as s\n"
-    "from search.static import StaticFiles\n"
-    "s.static_index_files = lambda *a, **k: StaticFiles({}, frozenset())\n"
-    "sys.argv = ['build.py', 'build', '--content', sys.argv[1], '--output', sys.argv[2]]\n"
-    f"runpy.run_path({str(ROOT / 'build.py')!r}, run_name='__main__')\n"
-)
+#: What a build prints with ``BULLETIN_TIMINGS`` set: its time, and the stage that waits
+#: for the static index once everything else is done (what the static index adds to the
+#: build's wall time: it is written in a process of its own, beside the pages).
+BUILT = re.compile(r"built .* in ([0-9.]+) s")
+STATIC_WAIT = re.compile(r"wait for the static index\s+([0-9.]+) s wall")
 
 
-def build(content: Path, output: Path, static: bool) -> tuple[float, float]:
-    """One build (a full one where ``output`` has none): the process's wall seconds and
-    the seconds the build reports (``built ... in X s``)."""
-    python = sys.executable
-    if static:
-        cmd = [python, str(ROOT / "build.py"), "build", "--content", str(content)]
-        cmd += ["--output", str(output)]
-    else:
-        cmd = [python, "-c", WITHOUT_STATIC, str(content), str(output)]
-    wall, _, _, printed = timed_output(cmd, cwd=ROOT)
-    found = re.search(r"built .* in ([0-9.]+) s", printed)
-    return wall, float(found.group(1)) if found else wall
+@dataclass
+class Built:
+    seconds: float  # as the build reports it
+    static_wait: float  # of which waiting for the static index
+    cpu: float  # CPU seconds of the build's processes
+
+
+def build(content: Path, output: Path) -> Built:
+    """One build (a full one where ``output`` has none), with the build's own timings."""
+    cmd = [sys.executable, str(ROOT / "build.py"), "build", "--content", str(content)]
+    env = {**os.environ, "BULLETIN_TIMINGS": "1"}
+    wall, cpu, _, printed = timed_output([*cmd, "--output", str(output)], cwd=ROOT, env=env)
+    found, waited = BUILT.search(printed), STATIC_WAIT.search(printed)
+    seconds = float(found.group(1)) if found else wall
+    return Built(seconds, float(waited.group(1)) if waited else 0.0, cpu)
 
 
 def clean(output: Path) -> None:
@@ -392,16 +392,13 @@ def clean(output: Path) -> None:
     shutil.rmtree(output.with_name(output.name + ".cache"), ignore_errors=True)
 
 
-def full_builds(content: Path, output: Path, pairs: int) -> tuple[list[float], list[float]]:
-    """Full builds (no cache), alternating without and with the static index: the
-    seconds each reports."""
-    with_static, without = [], []
-    for _ in range(pairs):
+def full_builds(content: Path, output: Path, runs: int) -> list[Built]:
+    """Full builds (no cache)."""
+    out = []
+    for _ in range(runs):
         clean(output)
-        without.append(build(content, output, static=False)[1])
-        clean(output)
-        with_static.append(build(content, output, static=True)[1])
-    return with_static, without
+        out.append(build(content, output))
+    return out
 
 
 #: One-article edits, in the order they are made (each on the article as the last left it).
@@ -428,25 +425,22 @@ def edit_article(path: Path, kind: str, number: int) -> None:
     path.write_text(head + sep + body, "utf-8")
 
 
-def edit_builds(content: Path, work: Path, rounds: int) -> dict[str, tuple[list, list]]:
-    """Incremental builds after one-article edits, into two outputs of the same content:
-    one with the static index and one without, alternating which builds first. Per kind
-    of edit, the reported seconds with and without."""
-    outputs = {True: work / "edits-static", False: work / "edits-bare"}
-    for static, output in outputs.items():
-        clean(output)
-        build(content, output, static)
-    articles = sorted((content / "articles").rglob("*.md"))
-    times: dict[str, tuple[list, list]] = {kind: ([], []) for kind in EDITS}
+def edit_builds(content: Path, work: Path, rounds: int) -> dict[str, list[Built]]:
+    """Incremental builds after one-article edits (on a copy of the content): per kind
+    of edit, each build's timings."""
+    edited, output = work / "edits-content", work / "edits-output"
+    shutil.rmtree(edited, ignore_errors=True)
+    shutil.copytree(content, edited)
+    clean(output)
+    build(edited, output)
+    articles = sorted((edited / "articles").rglob("*.md"))
+    times: dict[str, list[Built]] = {kind: [] for kind in EDITS}
     rng = random.Random(rounds)
     for number in range(rounds):
         article = rng.choice(articles)
         for kind in EDITS:
             edit_article(article, kind, number)
-            order = (True, False) if number % 2 else (False, True)
-            for static in order:
-                seconds = build(content, outputs[static], static)[1]
-                times[kind][0 if static else 1].append(seconds)
+            times[kind].append(build(edited, output))
     return times
 
 
@@ -515,7 +509,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=20260101)
     parser.add_argument("--rare", type=int, default=10, help="rare phrases (per script)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-static-search"))
-    parser.add_argument("--builds", type=int, default=2, help="pairs of full builds timed")
+    parser.add_argument("--builds", type=int, default=3, help="full builds timed")
     parser.add_argument("--edits", type=int, default=3, help="rounds of one-article edits")
     parser.add_argument("--json", action="store_true", help="also print one JSON object")
     return parser.parse_args()
@@ -540,7 +534,7 @@ def main() -> None:
     run_queries(work, output, queries, (ours, theirs, served))
     edits = edit_builds(content, work, args.edits) if args.edits else {}
     summary = report(queries, (ours, theirs, served), args)
-    summary.update(report_builds(builds, edits))
+    summary.update(report_builds(builds, edits, ours))
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
 
@@ -637,23 +631,34 @@ def engine_line(engine: Engine, row: dict[str, Any], queries: list[Query], with_
 
 
 def report_builds(
-    builds: tuple[list[float], list[float]], edits: dict[str, tuple[list, list]]
+    builds: list[Built], edits: dict[str, list[Built]], ours: Engine
 ) -> dict[str, Any]:
     """Print what the static index adds to full builds and to edits; the figures."""
-    full_runs, bare_runs = builds
-    full, bare = statistics.median(full_runs), statistics.median(bare_runs)
+    seconds = statistics.median(b.seconds for b in builds)
+    waited = statistics.median(b.static_wait for b in builds)
+    cpu = statistics.median(b.cpu for b in builds)
     print(
-        f"full build {', '.join(f'{x:.1f}' for x in full_runs)} s; without the static index "
-        f"{', '.join(f'{x:.1f}' for x in bare_runs)} s: the static index adds "
-        f"{(full - bare) / bare * 100:.0f} % (medians)"
+        f"full build {', '.join(f'{b.seconds:.1f}' for b in builds)} s, of which waiting "
+        f"for the static index {', '.join(f'{b.static_wait:.2f}' for b in builds)} s: "
+        f"it adds {waited / (seconds - waited) * 100:.0f} % to the build's wall time "
+        f"(medians); its fresh write alone takes {ours.build_cpu_s:.1f} s CPU, "
+        f"{ours.build_cpu_s / cpu * 100:.0f} % of the full build's {cpu:.1f} s CPU"
     )
-    out: dict[str, Any] = {"full_build_s": full_runs, "build_without_static_s": bare_runs}
-    for kind, (with_static, without) in edits.items():
+    out: dict[str, Any] = {
+        "full_build_s": [b.seconds for b in builds],
+        "full_build_static_wait_s": [b.static_wait for b in builds],
+        "full_build_cpu_s": [b.cpu for b in builds],
+    }
+    for kind, runs in edits.items():
         print(
-            f"one-article edit, {kind}: {', '.join(f'{x:.2f}' for x in with_static)} s; "
-            f"without the static index {', '.join(f'{x:.2f}' for x in without)} s"
+            f"one-article edit, {kind}: {', '.join(f'{b.seconds:.2f}' for b in runs)} s, "
+            f"of which waiting for the static index "
+            f"{', '.join(f'{b.static_wait:.2f}' for b in runs)} s"
         )
-        out[f"edit: {kind}"] = {"with": with_static, "without": without}
+        out[f"edit: {kind}"] = {
+            "seconds": [b.seconds for b in runs],
+            "static_wait": [b.static_wait for b in runs],
+        }
     return out
 
 
