@@ -289,7 +289,7 @@ def run_check(args: argparse.Namespace) -> int:
         report(problems)
         errors = sum(p.severity == "error" for p in problems)
         print(
-            f"{len(checked.site.articles)} articles checked: {errors} error(s), "
+            f"{_count(len(checked.site.articles), 'article')} checked: {errors} error(s), "
             f"{len(problems) - errors} warning(s)",
             file=sys.stderr,
         )

@@ -141,6 +141,7 @@ def parse_issue(source: SourceFile) -> Parsed:
         number=number,
         cumulative=cumulative,
         cumulative_line=cumulative_line,
+        number_line=doc.front.key_lines.get("number", 0),
         note=doc.body,
         note_line=doc.body_line,
     )
@@ -221,6 +222,26 @@ def _unique_cumulative(issues: list[Issue]) -> list[Problem]:
     return problems
 
 
+def _unique_numbers(issues: list[Issue]) -> list[Problem]:
+    """Problems for an issue number (第N期) given to two issues of one year."""
+    seen: dict[tuple[int, int], Issue] = {}
+    problems = []
+    for issue in issues:
+        if issue.number is None:
+            continue
+        first = seen.setdefault((issue.date.year, issue.number), issue)
+        if first is not issue:
+            problems.append(
+                Problem(
+                    issue.path,
+                    issue.number_line,
+                    f"'number' {issue.number} of {issue.date.year} is already taken by issue "
+                    f"'{first.slug}' ({first.path})",
+                )
+            )
+    return problems
+
+
 ParseAll = Callable[[Callable[[SourceFile], Parsed], list[SourceFile]], list[Parsed]]
 
 
@@ -291,6 +312,7 @@ def load_site(
     problems += _unique(articles, "article")
     problems += _unique([issue for issue, _ in issues], "issue")
     problems += _unique_cumulative([issue for issue, _ in issues])
+    problems += _unique_numbers([issue for issue, _ in issues])
     problems += _unique(pages, "page")
 
     # (an article file's name less .md, as PurePosixPath(rel).stem, without a Path each)

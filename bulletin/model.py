@@ -68,6 +68,7 @@ class Issue:
     number: int | None = None
     cumulative: int | None = None  # 总第N期: the number counted since the first issue
     cumulative_line: int = 0  # its line in the file, for messages
+    number_line: int = 0
 
 
 @dataclass(frozen=True)

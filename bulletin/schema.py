@@ -82,8 +82,15 @@ def _bool(value: Any) -> tuple[Any, str | None]:
     return None, f"must be true or false, not {excerpt(value)}"
 
 
+#: An issue's number or cumulative number past this is a typo (a weekly bulletin since
+#: 1900 would be near 6,500).
+MAX_WHOLE_NUMBER = 99_999
+
+
 def _positive_int(value: Any) -> tuple[Any, str | None]:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        if value > MAX_WHOLE_NUMBER:
+            return None, f"must be at most {MAX_WHOLE_NUMBER:,}, not {excerpt(value)} (a typo?)"
         return value, None
     return None, f"must be a whole number above 0, not {excerpt(value)}"
 
