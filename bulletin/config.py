@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
 from bulletin.model import SiteConfig
 from bulletin.problems import Problem, excerpt, shorten
@@ -90,7 +90,12 @@ def normalise_base_url(value: str) -> tuple[str, str | None]:
         return value, _BASE_URL_HINT + excerpt(value)
     if parts.query or parts.fragment:
         return value, "'base_url' must not have a query or fragment"
-    return value if value.endswith("/") else value + "/", _base_url_problem(value, parts)
+    problem = _base_url_problem(value, parts)
+    if problem:
+        return value, problem
+    # a path such as /简报/ percent-encoded, as sitemaps and feeds need (escapes kept)
+    value = urlunsplit(parts._replace(path=quote(parts.path, safe="/%:@!$&'()*+,;=~")))
+    return value if value.endswith("/") else value + "/", None
 
 
 def _base_url_problem(value: str, parts: SplitResult) -> str | None:

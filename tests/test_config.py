@@ -88,8 +88,12 @@ def test_base_urls_that_would_print_a_broken_or_foreign_address(value: str, mess
 
 
 def test_base_urls_with_a_port_or_non_ascii_path_stay_allowed() -> None:
-    for value in ("http://[::1]:8080/", "http://intranet/简报/", "/a.b/c..d/"):
+    for value in ("http://[::1]:8080/", "/a.b/c..d/"):
         assert normalise_base_url(value) == (value, None)
+    assert normalise_base_url("http://intranet/简报/") == (
+        "http://intranet/%E7%AE%80%E6%8A%A5/",
+        None,
+    )
 
 
 def test_phrases(tmp_path: Path) -> None:
@@ -101,3 +105,11 @@ def test_phrases(tmp_path: Path) -> None:
         (4, "expected 'simplified<TAB>traditional'"),
         (5, "'审签' is listed twice"),
     ]
+
+
+def test_a_base_url_path_is_percent_encoded_once() -> None:
+    assert normalise_base_url("http://intranet/简报") == (
+        "http://intranet/%E7%AE%80%E6%8A%A5/",
+        None,
+    )
+    assert normalise_base_url("/%E7%AE%80%E6%8A%A5/") == ("/%E7%AE%80%E6%8A%A5/", None)
