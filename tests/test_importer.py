@@ -428,3 +428,22 @@ def test_a_report_already_in_the_sample_is_refused(tmp_path: Path) -> None:
     assert (folder / "articles" / "2018" / "zhalantun-sandong.md").read_bytes() == (
         ROOT / "content" / "articles" / "2018" / "zhalantun-sandong.md"
     ).read_bytes()
+
+
+def test_a_failed_forced_import_puts_back_what_it_replaced(content: Path) -> None:
+    """--force replaces the files imported before; when a later file cannot be placed
+    (here a stray folder stands where its old text would be kept), the files already
+    replaced get their old text back, an editor's change included."""
+    code, out, err = run_cli("import", str(MINE[0]), "--content", str(content), "--format", "json")
+    assert code == 0, err
+    written = [Path(path) for path in json.loads(out)["written"]]
+    assert len(written) >= 3
+    written[0].write_text(written[0].read_text("utf-8") + "\n编辑改过的一句。\n", "utf-8")
+    stray = written[-1].with_name(f".{written[-1].name}.replaced")
+    (stray / "x").mkdir(parents=True)
+    before = _files(content) | {"stray": "folder"}
+    code, _, err = run_cli("import", str(MINE[0]), "--content", str(content), "--force")
+    assert code == 3 and "Traceback" not in err, err
+    assert _files(content) | {"stray": "folder" if stray.is_dir() else "gone"} == before
+    left = [p.name for p in content.rglob(".*") if p.is_file()]
+    assert left == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,9 +77,10 @@ def import_files(paths: Sequence[Path], options: Options, dry_run: bool, force: 
 
 def write_all(files: list[PlannedFile]) -> list[Path]:
     """Write each file beside its place, then rename them all into place; on failure or
-    interruption, remove what was written."""
+    interruption, remove what was written and put back what ``--force`` replaced."""
     staged: list[tuple[Path, Path]] = []
     placed: list[Path] = []
+    kept: list[tuple[Path, Path]] = []  # (the replaced file's old text, its place)
     made: list[Path] = []  # folders this run made, outermost first
     try:
         for planned in files:
@@ -89,18 +91,45 @@ def write_all(files: list[PlannedFile]) -> list[Path]:
             staged.append((temporary, planned.path))  # before writing: a full disk leaves it
             temporary.write_text(planned.text, encoding="utf-8")
         for temporary, path in staged:
+            if path.is_file():
+                kept.append((_keep(path), path))
             os.replace(temporary, path)
             placed.append(path)
     except BaseException:  # a full disk, or Ctrl-C/SIGTERM between two files
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
-        for path in placed:
-            path.unlink(missing_ok=True)
-        for folder in reversed(made):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        _undo(staged, placed, kept, made)
         raise
+    for old, _ in kept:
+        old.unlink(missing_ok=True)
     return placed
+
+
+def _keep(path: Path) -> Path:
+    """A second name for ``path``'s current file (a hard link: no copy), kept until the
+    run has placed every file."""
+    old = path.with_name(f".{path.name}.replaced")
+    old.unlink(missing_ok=True)
+    try:
+        os.link(path, old)
+    except OSError:  # a file system without hard links
+        shutil.copy2(path, old)
+    return old
+
+
+def _undo(
+    staged: list[tuple[Path, Path]],
+    placed: list[Path],
+    kept: list[tuple[Path, Path]],
+    made: list[Path],
+) -> None:
+    for temporary, _ in staged:
+        temporary.unlink(missing_ok=True)
+    for path in placed:
+        path.unlink(missing_ok=True)
+    for old, path in kept:
+        os.replace(old, path)
+    for folder in reversed(made):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 # --- the report ---------------------------------------------------------------------
