@@ -447,3 +447,30 @@ def test_a_failed_forced_import_puts_back_what_it_replaced(content: Path) -> Non
     assert _files(content) | {"stray": "folder" if stray.is_dir() else "gone"} == before
     left = [p.name for p in content.rglob(".*") if p.is_file()]
     assert left == []
+
+
+def test_a_single_report_under_an_editors_note_is_titled_from_its_lead(
+    content: Path, tmp_path: Path
+) -> None:
+    """A 编者按 over one county section makes one article, whose title comes from the
+    report's lead: not from the note, nor from the line that names the county."""
+    source = tmp_path / "one.txt"
+    source.write_text(
+        "编者按：本期介绍两地做法，供学习借鉴。\n\n临颍县\n\n"
+        "近年来，临颍县坚持把基层党建作为重点，组建村级党组织联盟。\n\n全县村集体收入普遍增加。\n",
+        "utf-8",
+    )
+    code, out, err = run_cli(
+        "import",
+        str(source),
+        "--content",
+        str(content),
+        "--date",
+        "2019-05-10",
+        "--dry-run",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    (planned,) = json.loads(out)["sources"][0]["files"]
+    assert planned["front_matter"]["title"] == "临颍县：坚持把基层党建作为重点"

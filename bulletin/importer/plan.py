@@ -14,7 +14,7 @@ from bulletin.importer.fields import Guess, Located
 from bulletin.importer.places import Divisions
 from bulletin.importer.reading import Source, Unreadable, read_source
 from bulletin.importer.slugging import Existing, article_slug, issue_slug
-from bulletin.importer.structure import Layout, Masthead, Part, lay_out
+from bulletin.importer.structure import Layout, Masthead, Part, is_note, lay_out
 from bulletin.slogans import method_slogans
 
 UNDECIDED_COUNTY = "待定"
@@ -189,7 +189,12 @@ class _Planner:
         if title and part.county and named not in title:
             title = f"{named}：{title}"  # a section's headline, as a list shows it
         elif not title:
-            first = next((b.text for b in part.blocks if b.kind == "para"), "")
+            paragraphs = (
+                b
+                for b in part.blocks
+                if b.kind == "para" and not is_note(b) and b.text.strip() not in (named, county)
+            )
+            first = next((b.text for b in paragraphs), "")
             title = fields.lead_title(named, first)
             self.guesses.append((label, Guess("title", title, "from the section's lead")))
         date = self._article_date(label, part, masthead, issue_date)

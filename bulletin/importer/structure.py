@@ -272,7 +272,7 @@ def issue_masthead(blocks: list[Block]) -> Masthead:
 def lay_out(blocks: list[Block], divisions: Divisions, notices: list[Removed]) -> Layout:
     """An issue when the file has an editor's note and two or more county sections;
     otherwise one article."""
-    note_at = next((i for i, b in enumerate(blocks) if _is_note(b)), None)
+    note_at = next((i for i, b in enumerate(blocks) if is_note(b)), None)
     search_from = note_at + 1 if note_at is not None else 0
     starts = choose_sections(blocks, divisions, search_from)
     removed: list[Removed] = []
@@ -302,7 +302,7 @@ def lay_out(blocks: list[Block], divisions: Divisions, notices: list[Removed]) -
     )
 
 
-def _is_note(block: Block) -> bool:
+def is_note(block: Block) -> bool:
     return block.kind in ("para", "heading") and bool(_NOTE_RE.match(block.text.strip()))
 
 
