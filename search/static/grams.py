@@ -137,7 +137,9 @@ def iter_grams(corpus: Corpus) -> Iterator[Grams]:
     rank = lut[cps]
     del lut
     unit = cps != NEWLINE
-    prefix_rank: Any = None  # the rank of the gram of the previous order at each index
+    # the rank of the gram of the previous order at each index where one starts (one
+    # buffer for every order: an order reads it only where the order before wrote it)
+    prefix_rank = np.empty(size, dtype=np.int64)
     valid = unit
     for order in ORDERS:
         if order > 1:
@@ -148,7 +150,7 @@ def iter_grams(corpus: Corpus) -> Iterator[Grams]:
         else:
             key = prefix_rank[starts]
             key *= n
-            key += rank[starts + order - 1]
+            key += rank[order - 1 :][starts]
         sorted_key, index = _sort(key, starts, size)
         del key, starts
         new = np.empty(sorted_key.size, dtype=bool)
@@ -157,25 +159,30 @@ def iter_grams(corpus: Corpus) -> Iterator[Grams]:
             np.not_equal(sorted_key[1:], sorted_key[:-1], out=new[1:])
         del sorted_key
         if order < ORDERS[-1]:
-            prefix_rank = np.zeros(size, dtype=np.int64)
-            prefix_rank[index] = np.cumsum(new) - 1
+            ranks = np.cumsum(new, dtype=np.int64)
+            ranks -= 1
+            prefix_rank[index] = ranks
+            del ranks
         grams = _postings(order, corpus, index, new)
         del new, index
+        if order == ORDERS[-1]:
+            del prefix_rank, rank
         yield grams
 
 
 def _sort(key: Any, index: Any, size: int) -> tuple[Any, Any]:
     """``(key, index)`` pairs sorted by key, then index: one sort of one uint64 per pair
-    where both fit, else a stable argsort."""
+    where both fit, else a stable argsort. ``key`` and ``index`` are non-negative int64
+    arrays; ``key`` is overwritten (packed in place, no copies)."""
     bits = max(int(size).bit_length(), 1)
     top = int(key.max()) if key.size else 0
     if top.bit_length() + bits <= 64:
-        packed = key.astype(np.uint64)
+        packed = key.view(np.uint64)
         packed <<= np.uint64(bits)
-        packed |= index.astype(np.uint64)
+        packed |= index.view(np.uint64)
         packed.sort()
         mask = np.uint64((1 << bits) - 1)
-        index = (packed & mask).astype(np.int64)
+        index = np.bitwise_and(packed, mask).view(np.int64)
         packed >>= np.uint64(bits)
         return packed, index
     order = np.argsort(key, kind="stable")
@@ -197,8 +204,8 @@ def _postings(order: int, corpus: Corpus, index: Any, new_gram: Any) -> Grams:
     runs = corpus.run[index] if last else None
     offsets = corpus.offset[index] if last else None
     terms = np.flatnonzero(new_gram)
-    term_postings = np.searchsorted(first, terms)
-    term_postings = np.append(term_postings, first.size).astype(np.int64)
+    # the postings that start a gram (every gram's first occurrence starts a posting)
+    term_postings = np.append(np.flatnonzero(new_gram[first]), first.size)
     starts_at = index[terms]
     codes = np.empty((terms.size, order), dtype=np.uint32)
     for j in range(order):
@@ -208,7 +215,7 @@ def _postings(order: int, corpus: Corpus, index: Any, new_gram: Any) -> Grams:
         codes=codes,
         term_postings=term_postings,
         field=(seg // docs).astype(np.uint8),
-        doc=(seg % docs).astype(np.int32),
+        doc=(seg % docs).astype(np.int32, copy=False),
         count=count,
         runs=runs,
         offsets=offsets,

@@ -102,61 +102,73 @@ class Shard:
 
 def build_shards(records: list[Records], count: int) -> list[Shard]:
     """Every gram's header and record, grouped by shard (grams in order, then in their
-    order's sort order)."""
-    heads = [_header_rows(rec) for rec in records]
-    joined = [np.concatenate((rec.a, rec.b)) if rec.b.size else rec.a for rec in records]
-    members: list[list[tuple[int, Any]]] = [[] for _ in range(count)]
-    for o, rec in enumerate(records):
+    order's sort order). Each order's headers and inline records are encoded at once,
+    in shard order, and cut into each shard's part (not encoded shard by shard)."""
+    heads: list[list[bytes]] = [[] for _ in range(count)]
+    data: list[list[bytes]] = [[] for _ in range(count)]
+    bigs: list[list[Big]] = [[] for _ in range(count)]
+    grams = np.zeros(count, dtype=np.int64)
+    for rec in records:
         shard = (fnv1a(rec.codes) % np.uint64(count)).astype(np.int64)
         order = np.argsort(shard, kind="stable")
-        bounds = np.searchsorted(shard[order], np.arange(count + 1))
+        shard = shard[order]
+        bounds = np.searchsorted(shard, np.arange(count + 1))
+        rows = _header_rows(rec, order)
+        is_big = rows[:, -1] == 1
+        big = np.flatnonzero(is_big)
+        big_shard = shard[big]
+        before = np.fromiter(map(len, bigs), dtype=np.int64, count=count)[big_shard]
+        rank = np.arange(big.size, dtype=np.int64) - np.searchsorted(big_shard, big_shard)
+        rows[big, -1] = (2 * (before + rank) + 1).astype(np.uint64)
+        for t, s in zip(order[big].tolist(), big_shard.tolist(), strict=True):
+            a = rec.a[rec.a_start[t] : rec.a_start[t + 1]].tobytes()
+            bigs[s].append(Big(a, rec.b[rec.b_start[t] : rec.b_start[t + 1]].tobytes()))
+        head, head_at = _encode_rows(rows)
+        inline_at = np.zeros(order.size + 1, dtype=np.int64)
+        np.cumsum(np.where(is_big, 0, rec.lengths()[order]), out=inline_at[1:])
+        inline = _inline(rec, order[~is_big])
+        del rows, is_big
         for s in np.flatnonzero(np.diff(bounds)).tolist():
-            members[s].append((o, order[bounds[s] : bounds[s + 1]]))
-    return [_shard(s, members[s], records, heads, joined) for s in range(count)]
+            lo, hi = bounds[s], bounds[s + 1]
+            heads[s].append(head[head_at[lo] : head_at[hi]])
+            data[s].append(inline[inline_at[lo] : inline_at[hi]])
+        grams += np.diff(bounds)
+    counts, counts_at = _encode_rows(grams.reshape(-1, 1))
+    return [
+        Shard(
+            s,
+            counts[counts_at[s] : counts_at[s + 1]] + b"".join(heads[s]),
+            bigs[s],
+            b"".join(data[s]),
+        )
+        for s in range(count)
+    ]
 
 
-def _header_rows(rec: Records) -> Any:
-    """Per gram: order, code points, documents per field, and L (1 where the record is
-    big: set to its entry in the shard)."""
-    terms = rec.codes.shape[0]
-    length = rec.lengths()
-    rows = np.empty((terms, 1 + rec.order + rec.df.shape[1] + 1), dtype=np.uint64)
+def _encode_rows(rows: Any) -> tuple[bytes, list[int]]:
+    """The varints of a 2-D array's values, row after row, and where each row's start
+    (then the end)."""
+    values = rows.reshape(-1)
+    sizes = varint.sizes(values)
+    at = np.zeros(rows.shape[0] + 1, dtype=np.int64)
+    np.cumsum(sizes.reshape(rows.shape).sum(axis=1, dtype=np.int64), out=at[1:])
+    return varint.encode_array(values, sizes).tobytes(), at.tolist()
+
+
+def _header_rows(rec: Records, terms: Any) -> Any:
+    """Per gram of ``terms`` (indexes in ``rec``): order, code points, documents per
+    field, and L (1 where the record is big: set to its entry in the shard)."""
+    length = rec.lengths()[terms]
+    rows = np.empty((terms.size, 1 + rec.order + rec.df.shape[1] + 1), dtype=np.uint64)
     rows[:, 0] = rec.order
-    rows[:, 1 : 1 + rec.order] = rec.codes
-    rows[:, 1 + rec.order : -1] = rec.df
+    rows[:, 1 : 1 + rec.order] = rec.codes[terms]
+    rows[:, 1 + rec.order : -1] = rec.df[terms]
     rows[:, -1] = np.where(length > BIG_RECORD, 1, length * 2)
     return rows
 
 
-def _shard(
-    number: int,
-    members: list[tuple[int, Any]],
-    records: list[Records],
-    heads: list[Any],
-    joined: list[Any],
-) -> Shard:
-    head_parts: list[bytes] = []
-    data_parts: list[bytes] = []
-    bigs: list[Big] = []
-    for o, idx in members:
-        rec = records[o]
-        rows = heads[o][idx]
-        is_big = rows[:, -1] == 1
-        if is_big.any():
-            where = np.flatnonzero(is_big)
-            rows[where, -1] = 2 * (len(bigs) + np.arange(where.size, dtype=np.uint64)) + 1
-            for t in idx[where].tolist():
-                a = rec.a[rec.a_start[t] : rec.a_start[t + 1]].tobytes()
-                bigs.append(Big(a, rec.b[rec.b_start[t] : rec.b_start[t + 1]].tobytes()))
-        head_parts.append(varint.encode(rows.reshape(-1)))
-        data_parts.append(_inline(rec, joined[o], idx[~is_big]))
-    header = varint.encode([sum(idx.size for _, idx in members)]) + b"".join(head_parts)
-    return Shard(number, header, bigs, b"".join(data_parts))
-
-
-def _inline(rec: Records, both: Any, terms: Any) -> bytes:
-    """The records of ``terms`` (part A, then part B, for each), one after the other;
-    ``both``: the parts A then the parts B of ``rec``."""
+def _inline(rec: Records, terms: Any) -> bytes:
+    """The records of ``terms`` (part A, then part B, for each), one after the other."""
     if not terms.size:
         return b""
     if not rec.b.size:
@@ -164,7 +176,7 @@ def _inline(rec: Records, both: Any, terms: Any) -> bytes:
     at = rec.a.size
     starts = np.column_stack((rec.a_start[terms], rec.b_start[terms] + at)).ravel()
     ends = np.column_stack((rec.a_start[terms + 1], rec.b_start[terms + 1] + at)).ravel()
-    return _gather(both, starts, ends)
+    return _gather(np.concatenate((rec.a, rec.b)), starts, ends)
 
 
 def _gather(data: Any, starts: Any, ends: Any) -> bytes:

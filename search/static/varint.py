@@ -33,34 +33,34 @@ def encode(values: Any) -> bytes:
 
 
 def encode_array(values: Any, size: Any) -> Any:
-    """The varints of ``values`` (of byte sizes ``size``) as a uint8 array, a chunk of
-    values at a time."""
+    """The varints of ``values`` (of byte sizes ``size``, uint8) as a uint8 array, a
+    chunk of values at a time, each written in place into the one output array."""
     v = _unsigned(values)
-    if v.size <= CHUNK:
-        return _encode_chunk(v, size)
-    parts = [
-        _encode_chunk(v[at : at + CHUNK], size[at : at + CHUNK]) for at in range(0, v.size, CHUNK)
-    ]
-    return np.concatenate(parts)
+    ends = np.cumsum(size, dtype=np.int64)
+    out = np.empty(int(ends[-1]) if ends.size else 0, dtype=np.uint8)
+    for at in range(0, v.size, CHUNK):
+        _encode_chunk(v[at : at + CHUNK], size[at : at + CHUNK], ends[at : at + CHUNK], out)
+    return out
 
 
-def _encode_chunk(v: Any, size: Any) -> Any:
-    wide = size.astype(np.int64)
-    at = np.cumsum(wide)
-    out = np.empty(int(at[-1]) if at.size else 0, dtype=np.uint8)
-    at -= wide
-    low = (v & 0x7F).astype(np.uint8)
-    low |= (size > 1).astype(np.uint8) << 7
+def _encode_chunk(v: Any, size: Any, ends: Any, out: Any) -> None:
+    """Write the varints of ``v`` into ``out``, each ending before its ``ends``."""
+    at = ends - size  # each varint's first byte
+    more = size > 1
+    low = v.astype(np.uint8)
+    low &= 0x7F
+    low |= more.view(np.uint8) << 7
     out[at] = low
-    live = np.flatnonzero(size > 1)
+    live = np.flatnonzero(more)
     i = 1
     while live.size:
-        byte = ((v[live] >> (7 * i)) & 0x7F).astype(np.uint8)
-        byte |= (size[live] > i + 1).astype(np.uint8) << 7
+        byte = (v[live] >> (7 * i)).astype(np.uint8)
+        byte &= 0x7F
+        more = size[live] > i + 1
+        byte |= more.view(np.uint8) << 7
         out[at[live] + i] = byte
-        live = live[size[live] > i + 1]
+        live = live[more]
         i += 1
-    return out
 
 
 def _unsigned(values: Any) -> Any:
