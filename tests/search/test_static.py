@@ -306,3 +306,11 @@ def test_update_refuses_what_it_cannot_do(
     changed, names = unchanged
     assert not changed.files
     assert names == _folder_files(folder)
+
+
+def test_varints_of_large_arrays_are_written_chunk_by_chunk_into_one_array() -> None:
+    values = np.arange(varint.CHUNK + 5, dtype=np.uint64) * np.uint64(997)
+    values[::3] = 2**63 - 1  # nine bytes
+    encoded = varint.encode_array(values, varint.sizes(values))
+    assert encoded.size == int(varint.sizes(values).sum(dtype=np.int64))
+    assert np.array_equal(varint.decode_array(encoded), values)
