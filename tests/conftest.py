@@ -97,12 +97,21 @@ def parse_page(path: Path) -> PageParser:
     return parser
 
 
-def run_cli(*args: str, cwd: Path = ROOT) -> tuple[int, str, str]:
-    """Run ``python build.py ARGS`` as an editor would."""
+def run_cli(*args: str, cwd: Path = ROOT, file_limit: int | None = None) -> tuple[int, str, str]:
+    """Run ``python build.py ARGS`` as an editor would. ``file_limit``: the largest file
+    it may write, in bytes (RLIMIT_FSIZE: past it a write fails as on a full disk)."""
     import subprocess
 
+    command = [sys.executable, str(ROOT / "build.py"), *args]
+    if file_limit is not None:
+        limit = f"import resource; resource.setrlimit(resource.RLIMIT_FSIZE, ({file_limit}, -1))"
+        run = (
+            "import runpy, sys; sys.argv = sys.argv[1:]; "
+            "runpy.run_path(sys.argv[0], run_name='__main__')"
+        )
+        command[1:1] = ["-c", f"{limit}; {run}"]
     done = subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), *args],
+        command,
         cwd=cwd,
         capture_output=True,
         text=True,

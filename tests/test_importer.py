@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -388,26 +386,9 @@ def test_a_full_disk_leaves_no_partial_file_nor_new_folder(content: Path) -> Non
     """The file being written when the disk filled (here: RLIMIT_FSIZE, so every write
     fails) was left as .NAME.importing, in the folders the run had made."""
     before = sorted(p.relative_to(content).as_posix() for p in content.rglob("*"))
-    limit = "import resource; resource.setrlimit(resource.RLIMIT_FSIZE, (1, -1))"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"{limit}; import runpy, sys; sys.argv = sys.argv[1:]; "
-            "runpy.run_path(sys.argv[0], run_name='__main__')",
-            str(ROOT / "build.py"),
-            "import",
-            str(MINE[0]),
-            "--content",
-            str(content),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 3, done.stderr
-    assert done.stderr.endswith(": cannot write (File too large): nothing was written\n")
+    code, _, err = run_cli("import", str(MINE[0]), "--content", str(content), file_limit=1)
+    assert code == 3, err
+    assert err.endswith(": cannot write (File too large): nothing was written\n")
     assert sorted(p.relative_to(content).as_posix() for p in content.rglob("*")) == before
 
 

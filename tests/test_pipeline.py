@@ -163,30 +163,12 @@ def test_an_output_that_cannot_be_written_exits_3_and_publishes_nothing(
     code, _, err = run_cli("--content", "content", "--output", str(site))
     assert code == 0, err
     before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
-    limit = "import resource; resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, -1))"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"{limit}; import runpy, sys; sys.argv = sys.argv[1:]; "
-            "runpy.run_path(sys.argv[0], run_name='__main__')",
-            str(ROOT / "build.py"),
-            "build",
-            "--content",
-            "content",
-            "--output",
-            str(site),
-            "--no-cache",
-            "--jobs",
-            "1",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    code, _, err = run_cli(
+        *("build", "--content", "content", "--output", str(site), "--no-cache", "--jobs", "1"),
+        file_limit=64 * 1024,
     )
-    assert done.returncode == 3, done.stderr
-    lines = done.stderr.strip().splitlines()
+    assert code == 3, err
+    lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].endswith("File too large; nothing was published")
     assert lines[0].startswith(str(site)), lines[0]  # the path, not "the output"
     assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
