@@ -202,43 +202,31 @@ def _unique(items: list, what: str) -> list[Problem]:
     return problems
 
 
-def _unique_cumulative(issues: list[Issue]) -> list[Problem]:
-    """Problems for a cumulative number (总第N期) given to more than one issue."""
-    seen: dict[int, Issue] = {}
+def _unique_issue_numbers(issues: list[Issue]) -> list[Problem]:
+    """Problems for a cumulative number (总第N期) given to more than one issue, and for an
+    issue number (第N期) given to two issues of one year."""
     problems = []
+    cumulative: dict[object, Issue] = {}
+    numbers: dict[object, Issue] = {}
     for issue in issues:
-        if issue.cumulative is None:
-            continue
-        first = seen.setdefault(issue.cumulative, issue)
-        if first is not issue:
-            problems.append(
-                Problem(
-                    issue.path,
-                    issue.cumulative_line,
-                    f"'cumulative' {issue.cumulative} is already taken by issue "
-                    f"'{first.slug}' ({first.path})",
-                )
-            )
-    return problems
-
-
-def _unique_numbers(issues: list[Issue]) -> list[Problem]:
-    """Problems for an issue number (第N期) given to two issues of one year."""
-    seen: dict[tuple[int, int], Issue] = {}
-    problems = []
-    for issue in issues:
-        if issue.number is None:
-            continue
-        first = seen.setdefault((issue.date.year, issue.number), issue)
-        if first is not issue:
-            problems.append(
-                Problem(
-                    issue.path,
-                    issue.number_line,
-                    f"'number' {issue.number} of {issue.date.year} is already taken by issue "
-                    f"'{first.slug}' ({first.path})",
-                )
-            )
+        for seen, key, line, what in (
+            (
+                cumulative,
+                issue.cumulative,
+                issue.cumulative_line,
+                f"'cumulative' {issue.cumulative}",
+            ),
+            (
+                numbers,
+                issue.number and (issue.date.year, issue.number),
+                issue.number_line,
+                f"'number' {issue.number} of {issue.date.year}",
+            ),
+        ):
+            first = seen.setdefault(key, issue) if key else issue
+            if first is not issue:
+                message = f"{what} is already taken by issue '{first.slug}' ({first.path})"
+                problems.append(Problem(issue.path, line, message))
     return problems
 
 
@@ -311,8 +299,7 @@ def load_site(
     pages = [r.item for r in _items(tree.pages, parsed, problems)]
     problems += _unique(articles, "article")
     problems += _unique([issue for issue, _ in issues], "issue")
-    problems += _unique_cumulative([issue for issue, _ in issues])
-    problems += _unique_numbers([issue for issue, _ in issues])
+    problems += _unique_issue_numbers([issue for issue, _ in issues])
     problems += _unique(pages, "page")
 
     # (an article file's name less .md, as PurePosixPath(rel).stem, without a Path each)
