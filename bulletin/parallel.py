@@ -215,6 +215,45 @@ class Forked(Generic[Result]):
             self.process = None
 
 
+class Handoff(Generic[Result]):
+    """One value that one forked work hands another: made before both are forked, and
+    closed in the parent once they are. The receiver gets None where the sender ended
+    without sending. Each end is closed in the process that does not use
+    it, so the receiver sees the sender's end as soon as the sender's process does."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("fork")
+        self._receiver, self._sender = context.Pipe(duplex=False)
+
+    def send(self, value: Result) -> None:
+        """In the sending work's process (once; later calls do nothing)."""
+        self._receiver.close()
+        if not self._sender.closed:
+            with contextlib.suppress(OSError):  # the receiver went away
+                self._sender.send(value)
+            self._sender.close()
+
+    def done(self) -> None:
+        """In the sending work's process, when it ends: nothing (more) will be sent."""
+        self._receiver.close()
+        self._sender.close()
+
+    def receive(self) -> Result | None:
+        """In the receiving work's process: the value, or None if none came."""
+        self._sender.close()
+        try:
+            return self._receiver.recv()  # type: ignore[no-any-return]
+        except (EOFError, OSError):
+            return None
+        finally:
+            self._receiver.close()
+
+    def close(self) -> None:
+        """In the parent, once both works are forked."""
+        self._receiver.close()
+        self._sender.close()
+
+
 def _send_result(function: Callable[[], Any], sender: Connection) -> None:
     _as_child()
     with collecting():

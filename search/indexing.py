@@ -10,7 +10,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,9 @@ def rewrite_due(segments: int, segments_when_written: int) -> bool:
     when it was last written afresh, should be written afresh rather than updated."""
     return segments >= segments_when_written + MAX_UPDATE_SEGMENTS
 
+
+#: Where a writer may get the folding pairs counted elsewhere (None: count them here).
+PairSource = Callable[[], "set[tuple[str, str]] | None"]
 
 #: Joins texts for one OpenCC call: a private-use character no dictionary entry holds,
 #: so no phrase matches across two texts.
@@ -195,17 +198,23 @@ def write_index(
     documents: Iterable[SearchDocument],
     meta: SearchMeta,
     converters: Mapping[str, Converter] | None = None,
+    counted_pairs: PairSource | None = None,
 ) -> None:
     """Write the index of ``documents`` to ``index_dir`` (created), in this one process
     (the generator runs it beside page rendering). ``meta``: the site's variants and
     phrase dictionary (beside the index); the caller writes it to ``meta.json``
-    (:func:`search.layout.write_meta`). ``converters``: as for :func:`variant_pairs`."""
+    (:func:`search.layout.write_meta`). ``converters``: as for :func:`variant_pairs`;
+    ``counted_pairs``: gives those pairs where another writer counts them over the same
+    documents and converters (the static index's), else None."""
     from search.whoosh import write_documents
 
     index_dir = Path(index_dir)
     docs = list(documents)
     base = Normaliser()
-    pairs = variant_pairs(docs, _other_variants(meta), _phrases(index_dir, meta), base, converters)
+    pairs = counted_pairs() if counted_pairs is not None else None
+    if pairs is None:
+        phrases = _phrases(index_dir, meta)
+        pairs = variant_pairs(docs, _other_variants(meta), phrases, base, converters)
     release_memory()  # the converters
     normaliser = Normaliser(pairs, base=base)
     rows = (document_row(d) for d in docs)

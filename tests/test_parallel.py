@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 import time
+from typing import Any
 
 import pytest
 
-from bulletin.parallel import Forked, parallel_map
+from bulletin.parallel import Forked, Handoff, parallel_map
 
 
 def test_forked_work_runs_in_another_process_and_returns_its_result() -> None:
@@ -47,3 +49,39 @@ def test_forked_work_no_longer_wanted_is_stopped() -> None:
     work.cancel()
     assert time.monotonic() - started < 10
     assert work.process is None or work.process.exitcode is not None
+
+
+def _forked(target: Any, *args: Any) -> Any:
+    """A process forked for ``target`` (whatever threads run here: these are short)."""
+    process = multiprocessing.get_context("fork").Process(target=target, args=args)
+    process.start()
+    return process
+
+
+def _receive_into(handoff: Handoff[set[str]], out: Any) -> None:
+    out.send(("got", handoff.receive()))
+
+
+def test_a_handoff_passes_one_value_between_two_forked_works() -> None:
+    handoff: Handoff[set[str]] = Handoff()
+    mine, theirs = multiprocessing.get_context("fork").Pipe(duplex=False)
+    receiver = _forked(_receive_into, handoff, theirs)
+    sender = _forked(handoff.send, {"借", "藉"})
+    handoff.close()
+    assert mine.recv() == ("got", {"借", "藉"})
+    for process in (receiver, sender):
+        process.join(10)
+        assert process.exitcode == 0
+
+
+def test_a_handoff_whose_sender_ends_without_sending_gives_none() -> None:
+    handoff: Handoff[set[str]] = Handoff()
+    mine, theirs = multiprocessing.get_context("fork").Pipe(duplex=False)
+    receiver = _forked(_receive_into, handoff, theirs)
+    sender = _forked(handoff.done)  # ends: its end of the pipe closes
+    handoff.close()
+    assert mine.poll(10), "the receiver still waits"
+    assert mine.recv() == ("got", None)
+    for process in (receiver, sender):
+        process.join(10)
+        assert process.exitcode == 0

@@ -104,6 +104,15 @@ def test_a_large_site_builds_through_its_workers_and_the_forked_index_writer(
     pipeline.build(large, alone, jobs=1, use_cache=False, tuning=Tuning(index_apart_from=10**6))
     for page in ("zh-hant/index.html", "zh-hans/counties/index.html", "sitemap.xml"):
         assert (site / page).read_bytes() == (alone / page).read_bytes()
+    # the forked Whoosh writer took its folding pairs from the static index's writer
+    from search.whoosh.writer import index_normalisation
+
+    forked, here = (index_normalisation(layout.index_dir(s)) for s in (site, alone))
+    assert forked == here and forked[0]
+    static = [
+        sorted(p.relative_to(s) for p in (s / "_search/static").rglob("*")) for s in (site, alone)
+    ]
+    assert static[0] == static[1]
 
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGINT"])

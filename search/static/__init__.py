@@ -75,12 +75,15 @@ def static_index_files(
     converters: Mapping[str, Converter],
     key: str = "",
     previous: PreviousIndex | None = None,
+    share_pairs: Callable[[set[tuple[str, str]]], None] | None = None,
 ) -> StaticFiles:
     """The static index of ``documents``: updated from the one ``previous`` names where
     only some documents' content changed (only those documents are asked for), else
     written afresh. Either way the files are those a fresh write gives. ``key``: what
     else the documents' texts depend on, as the caller names it (the site's phrases,
-    its converters); the index records it, and one of another key is written afresh."""
+    its converters); the index records it, and one of another key is written afresh.
+    ``share_pairs``: told the folding pairs when the index is written afresh (see
+    :meth:`search.static.writer.Corpus.make`)."""
     if previous is not None and (previous.output / FOLDER / STATE).is_file():
         from search.static.update import update
 
@@ -98,6 +101,7 @@ def static_index_files(
             )
     from search.static.writer import build_static_index
 
-    built = build_static_index(list(documents(None)), variants, converters, key)
+    docs = list(documents(None))
+    built = build_static_index(docs, variants, converters, key, share_pairs=share_pairs)
     files = {f"{FOLDER}/{rel}": data for rel, data in built.files.items()}
     return StaticFiles(files, frozenset(files))

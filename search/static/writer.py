@@ -34,7 +34,7 @@ import hashlib
 import itertools
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,9 @@ from search.static.records import encode
 from search.static.shards import Shard, build_shards, shard_count
 from search.static.state import FORMAT, State
 from search.static.stored import gz, hashed
+
+#: Where the folding pairs go once counted.
+PairSink = Callable[[set[tuple[str, str]]], None]
 
 #: Whoosh's BM25F parameters and the text fields' weights (search/engine.py).
 FIELD_WEIGHTS: dict[str, float] = {"title": 4.0, "slogans": 3.0, "body": 1.0}
@@ -183,7 +186,10 @@ class Corpus:
         variants: Sequence[str],
         converters: Mapping[str, Converter],
         base: Normaliser | None = None,
+        share_pairs: PairSink | None = None,
     ) -> Corpus:
+        """``share_pairs``: told the folding pairs as soon as they are counted (the
+        Whoosh index's writer needs the same, over the same documents)."""
         docs = [documents[i] for i in document_order(documents)]
         converted = {
             v: convert_documents(docs, converters[v]) for v in variants if v != SOURCE_VARIANT
@@ -194,6 +200,8 @@ class Corpus:
             [[(t, b, *s) for t, b, s in conv] for conv in converted.values()],
             base,
         )
+        if share_pairs is not None:
+            share_pairs(set(counts))
         normaliser = Normaliser(set(counts), base=base)
         return cls(docs, list(variants), converters, converted, counts, normaliser)
 
@@ -233,9 +241,11 @@ def build_static_index(
     variants: Sequence[str],
     converters: Mapping[str, Converter],
     key: str = "",
+    share_pairs: PairSink | None = None,
 ) -> Written:
-    """The files of :func:`write_static_index`, in memory."""
-    corpus = Corpus.make(documents, variants, converters)
+    """The files of :func:`write_static_index`, in memory (``share_pairs``: as for
+    :meth:`Corpus.make`)."""
+    corpus = Corpus.make(documents, variants, converters, share_pairs=share_pairs)
     files: dict[str, bytes] = {}
     postings = write_postings(corpus, files)
     return finish(corpus, files, postings, key)

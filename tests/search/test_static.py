@@ -78,6 +78,20 @@ def test_writes_are_deterministic(
     assert all(written[k] == again[k] for k in written)
 
 
+def test_the_pairs_it_shares_are_those_the_whoosh_writer_counts(
+    documents: list[SearchDocument], converters: Any, written: dict[str, bytes]
+) -> None:
+    """A build hands the Whoosh index's writer the folding pairs this writer counts
+    (bulletin/site_index.py), so both must be variant_pairs' over the same documents."""
+    from search.indexing import variant_pairs
+
+    shared: list[set[tuple[str, str]]] = []
+    again = build_static_index(documents, VARIANTS, converters, KEY, share_pairs=shared.append)
+    assert again.files == written
+    expected = variant_pairs(documents, ["zh-hant"], None, Normaliser(), converters)
+    assert shared == [expected] and expected  # the sample content gives some
+
+
 def _postings(files: dict[str, bytes]) -> dict[tuple[int, ...], dict[int, Any]]:
     """Every gram's postings, decoded from the shards: gram -> field -> doc -> posting."""
     entry = json.loads(files[ENTRY])
