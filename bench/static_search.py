@@ -51,6 +51,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.run import builds_environment  # noqa: E402
+
 PAGEFIND_VERSION = "1.6.0"
 CHROMIUM = "/usr/bin/chromium"
 NGINX = "/usr/sbin/nginx"
@@ -380,7 +382,7 @@ class Built:
 def build(content: Path, output: Path) -> Built:
     """One build (a full one where ``output`` has none), with the build's own timings."""
     cmd = [sys.executable, str(ROOT / "build.py"), "build", "--content", str(content)]
-    env = {**os.environ, "BULLETIN_TIMINGS": "1"}
+    env = {**builds_environment(), "BULLETIN_TIMINGS": "1"}
     wall, cpu, _, printed = timed_output([*cmd, "--output", str(output)], cwd=ROOT, env=env)
     found, waited = BUILT.search(printed), STATIC_WAIT.search(printed)
     seconds = float(found.group(1)) if found else wall
