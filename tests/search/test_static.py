@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -247,6 +248,26 @@ def test_update_gives_the_files_of_a_fresh_write(
     assert (names - set(changed.files)) <= before
     if edit == "nothing the index holds":
         assert set(changed.files) <= {ENTRY, STATE}
+
+
+def test_a_paragraph_added_renumbers_no_other_run() -> None:
+    """Run numbers are drawn from each run's own text, modulo slots that stay the same
+    from 1 to 64 runs: adding a paragraph (past 8, 16 or 32 of them too) leaves the
+    other runs' numbers, so the records of their grams, as they were."""
+    from search.static.grams import run_ids
+
+    homes: set[int] = set()
+    runs: list[str] = []
+    for n in range(1000):  # paragraphs whose CRC-32 homes differ (no run probes past one)
+        run = f"第{n}段：村集体经济收入稳步增长。"
+        home = zlib.crc32(run.encode()) % 128
+        if home not in homes:
+            homes.add(home)
+            runs.append(run)
+    for count in (1, 8, 9, 16, 17, 32, 33, 63):
+        ids = run_ids(runs[:count])
+        assert max(ids) < 128  # one-byte varints
+        assert run_ids(runs[: count + 1])[:count] == ids, count
 
 
 def test_an_edit_in_a_paragraph_changes_that_paragraphs_grams_only(
