@@ -142,27 +142,7 @@ def load_pool(sample: Path = SAMPLE) -> Pool:
         title = str(front.get("title", ""))
         if "：" in title:
             pool.title_tails.append(title.split("：", 1)[1].strip())
-        first = True
-        for raw in re.split(r"\n\s*\n", body.strip()):
-            block = _clean_block(raw)
-            if block is None:
-                continue
-            if block.startswith("### "):
-                pool.subheadings.append(HEADING_NUMBER.sub("", block[4:].strip()))
-            elif block.startswith("## "):
-                core = HEADING_NUMBER.sub("", block[3:].strip())
-                if core not in CLOSING_HEADINGS:
-                    pool.headings.append(core)
-            elif block.startswith("#"):
-                continue
-            elif block.startswith("|"):
-                pool.tables.append(block)
-            elif re.match(r"^(- |\d+\. )", block):
-                pool.lists.append(block)
-            else:
-                (pool.intros if first else pool.paragraphs).append(block)
-                pool.sentences += _sentences(block)
-                first = False
+        _add_blocks(pool, body)
     for path in sorted((sample / "issues").glob("*.md")):
         _, body = _front(path.read_text("utf-8-sig").replace("\r\n", "\n"))
         pool.notes += [
@@ -178,6 +158,32 @@ def load_pool(sample: Path = SAMPLE) -> Pool:
     if not (pool.paragraphs and pool.sentences and pool.headings and pool.counties):
         raise SystemExit(f"{sample}: no sample articles to recombine")
     return pool
+
+
+def _add_blocks(pool: Pool, body: str) -> None:
+    """Sort an article body's blocks into the pool: headings, tables, lists, the first
+    paragraph (an intro) and the other paragraphs, with their sentences."""
+    first = True
+    for raw in re.split(r"\n\s*\n", body.strip()):
+        block = _clean_block(raw)
+        if block is None:
+            continue
+        if block.startswith("### "):
+            pool.subheadings.append(HEADING_NUMBER.sub("", block[4:].strip()))
+        elif block.startswith("## "):
+            core = HEADING_NUMBER.sub("", block[3:].strip())
+            if core not in CLOSING_HEADINGS:
+                pool.headings.append(core)
+        elif block.startswith("#"):
+            continue
+        elif block.startswith("|"):
+            pool.tables.append(block)
+        elif re.match(r"^(- |\d+\. )", block):
+            pool.lists.append(block)
+        else:
+            (pool.intros if first else pool.paragraphs).append(block)
+            pool.sentences += _sentences(block)
+            first = False
 
 
 def _unique(items: Iterable[str]) -> list[str]:

@@ -710,27 +710,31 @@ def _ratios(full: dict[str, dict[str, Any]]) -> dict[str, float]:
     }
 
 
+def write_corpus(args: argparse.Namespace, work: Path) -> corpus_mod.Corpus:
+    """The corpus, written into WORK for the project and each other tool asked for."""
+    return corpus_mod.write_all(
+        args.articles,
+        args.seed,
+        work / "project",
+        work / "pelican" if "pelican" in args.tools else None,
+        work / "mkdocs" if "mkdocs" in args.tools else None,
+        force=True,
+    )
+
+
 def run_bench(args: argparse.Namespace, command: list[str], work: Path) -> dict[str, Any]:
     """Writes the corpus into WORK, builds it with each tool, then (project only) the
     incremental builds and search latency; returns the report."""
     load_before = os.getloadavg()
     started = time.perf_counter()
-    wanted = args.tools
-    corpus = corpus_mod.write_all(
-        args.articles,
-        args.seed,
-        work / "project",
-        work / "pelican" if "pelican" in wanted else None,
-        work / "mkdocs" if "mkdocs" in wanted else None,
-        force=True,
-    )
+    corpus = write_corpus(args, work)
     _progress(
         f"corpus of {args.articles} articles written to {work} "
         f"in {time.perf_counter() - started:.1f} s"
     )
     python = sys.executable
     flags = build_flags(python)
-    tools, notes = make_tools(python, work, wanted, flags)
+    tools, notes = make_tools(python, work, args.tools, flags)
     _progress(f"full builds: {', '.join(t.name for t in tools)} x {args.repeat}")
     summaries, kept = full_builds(tools, args.repeat, work / "runs", _progress)
     full = {name: s.figures() for name, s in summaries.items()}

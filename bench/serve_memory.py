@@ -65,48 +65,48 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="serve-memory-"))
     content = scratch / "content"
     shutil.copytree(args.content, content)
-    articles = sorted((content / "articles").rglob("*.md"))
-    serve = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "build.py"),
-            "serve",
-            "--content",
-            str(content),
-            "--port",
-            "0",
-            "--output",
-            str(scratch / "preview"),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    serve = start_serve(content, scratch / "preview")
     try:
-        lines, out = Lines(serve.stderr), Lines(serve.stdout)
-        out.wait("serving ", 1)  # built, and watching
-        print(f"{'rebuilds':>8} {'RSS MB':>8}   (serve pid {serve.pid}, {len(articles)} articles)")
-        print(f"{0:>8} {rss_mb(serve.pid):8.1f}")
-        fifth, started = 0.0, time.perf_counter()
-        for number in range(1, args.rebuilds + 1):
-            article = articles[number % len(articles)]
-            with article.open("a", encoding="utf-8") as handle:
-                handle.write(f"\n补充说明第{number}条。\n")
-            lines.wait("rebuilt ", number)
-            rss = rss_mb(serve.pid)
-            if number == 5:
-                fifth = rss
-            if number in (1, 5) or number % args.every == 0 or number == args.rebuilds:
-                print(f"{number:>8} {rss:8.1f}", flush=True)
-        seconds = time.perf_counter() - started
-        print(f"growth from the 5th rebuild to the {args.rebuilds}th: {rss - fifth:+.1f} MB")
-        print(f"{seconds / args.rebuilds:.2f} s per save and rebuild")
+        save_and_measure(serve, sorted((content / "articles").rglob("*.md")), args)
     finally:
         serve.send_signal(signal.SIGINT)
         serve.wait(timeout=60)
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
+
+
+def start_serve(content: Path, preview: Path) -> subprocess.Popen[str]:
+    """``build.py serve`` of ``content`` on a free port, its output read here."""
+    cmd = [sys.executable, str(ROOT / "build.py"), "serve", "--content", str(content)]
+    cmd += ["--port", "0", "--output", str(preview)]
+    return subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def save_and_measure(
+    serve: subprocess.Popen[str], articles: list[Path], args: argparse.Namespace
+) -> None:
+    """Append a sentence to an article, wait for the rebuild, read the server's RSS;
+    ``args.rebuilds`` times, printing every ``args.every``."""
+    lines, out = Lines(serve.stderr), Lines(serve.stdout)
+    out.wait("serving ", 1)  # built, and watching
+    print(f"{'rebuilds':>8} {'RSS MB':>8}   (serve pid {serve.pid}, {len(articles)} articles)")
+    print(f"{0:>8} {rss_mb(serve.pid):8.1f}")
+    fifth, rss, started = 0.0, 0.0, time.perf_counter()
+    for number in range(1, args.rebuilds + 1):
+        article = articles[number % len(articles)]
+        with article.open("a", encoding="utf-8") as handle:
+            handle.write(f"\n补充说明第{number}条。\n")
+        lines.wait("rebuilt ", number)
+        rss = rss_mb(serve.pid)
+        if number == 5:
+            fifth = rss
+        if number in (1, 5) or number % args.every == 0 or number == args.rebuilds:
+            print(f"{number:>8} {rss:8.1f}", flush=True)
+    seconds = time.perf_counter() - started
+    print(f"growth from the 5th rebuild to the {args.rebuilds}th: {rss - fifth:+.1f} MB")
+    print(f"{seconds / args.rebuilds:.2f} s per save and rebuild")
 
 
 if __name__ == "__main__":
