@@ -218,8 +218,8 @@ class Forked(Generic[Result]):
 class Handoff(Generic[Result]):
     """One value that one forked work hands another: made before both are forked, and
     closed in the parent once they are. The receiver gets None where the sender ended
-    without sending. Each end is closed in the process that does not use
-    it, so the receiver sees the sender's end as soon as the sender's process does."""
+    without sending. Each end is closed in the processes that do not use it, so the
+    receiver sees the sender's end as soon as the sender's process closes it."""
 
     def __init__(self) -> None:
         context = multiprocessing.get_context("fork")
