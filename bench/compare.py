@@ -16,7 +16,6 @@ one), whose packages must suit both.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import resource
 import shutil
@@ -27,9 +26,13 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.run import builds_environment
+
 
 def _run(python: str, checkout: Path, content: Path, output: Path, *extra: str) -> float:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = builds_environment()
     command = [python, str(checkout / "build.py"), "build", "--content", str(content)]
     started = time.perf_counter()
     done = subprocess.run(

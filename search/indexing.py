@@ -32,7 +32,7 @@ def rewrite_due(segments: int, segments_when_written: int) -> bool:
 
 
 #: Where a writer may get the folding pairs counted elsewhere (None: count them here).
-PairSource = Callable[[], "set[tuple[str, str]] | None"]
+PairSource = Callable[[], set[tuple[str, str]] | None]
 
 #: Joins texts for one OpenCC call: a private-use character no dictionary entry holds,
 #: so no phrase matches across two texts.

@@ -24,12 +24,15 @@ STATE = "state.bin"
 
 #: The documents, all of them (None) or those of some slugs.
 Documents = Callable[[frozenset[str] | None], Iterable[SearchDocument]]
+#: Where a writer tells the folding pairs it counts (see static_index_files).
+PairSink = Callable[[set[tuple[str, str]]], None]
 
 __all__ = [
     "ENTRY",
     "FOLDER",
     "STATE",
     "Documents",
+    "PairSink",
     "PreviousIndex",
     "StaticFiles",
     "static_index_files",
@@ -75,7 +78,7 @@ def static_index_files(
     converters: Mapping[str, Converter],
     key: str = "",
     previous: PreviousIndex | None = None,
-    share_pairs: Callable[[set[tuple[str, str]]], None] | None = None,
+    share_pairs: PairSink | None = None,
 ) -> StaticFiles:
     """The static index of ``documents``: updated from the one ``previous`` names where
     only some documents' content changed (only those documents are asked for), else

@@ -124,11 +124,6 @@ def _places(cps: Any, ids: Any) -> tuple[Any, Any]:
     return run, offset
 
 
-def all_grams(corpus: Corpus) -> dict[int, Grams]:
-    """The postings of every order."""
-    return {grams.order: grams for grams in iter_grams(corpus)}
-
-
 def iter_grams(corpus: Corpus) -> Iterator[Grams]:
     """The postings of each order in turn (one order's arrays live at a time)."""
     cps = corpus.cps

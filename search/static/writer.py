@@ -34,7 +34,7 @@ import hashlib
 import itertools
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ import numpy as np
 from search.analysis import Normaliser, positioned, release_memory
 from search.documents import SearchDocument
 from search.scripts import Converter
-from search.static import ENTRY, STATE, varint
+from search.static import ENTRY, STATE, PairSink, varint
 from search.static.chars import (
     LINE_BREAKS,
     SPACES,
@@ -67,9 +67,6 @@ from search.static.records import encode
 from search.static.shards import Shard, build_shards, shard_count
 from search.static.state import FORMAT, State
 from search.static.stored import gz, hashed
-
-#: Where the folding pairs go once counted.
-PairSink = Callable[[set[tuple[str, str]]], None]
 
 #: Whoosh's BM25F parameters and the text fields' weights (search/engine.py).
 FIELD_WEIGHTS: dict[str, float] = {"title": 4.0, "slogans": 3.0, "body": 1.0}
